@@ -1,0 +1,41 @@
+"""The ``palmares`` command. Bad input exits with status 2 and a ``file:line: field: problem``."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+from palmares._version import __version__
+from palmares.core import InputError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reports_input_errors(fn: F) -> F:
+    """Turn an :class:`InputError` into a one-line message on stderr and exit status 2."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except InputError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="palmares")
+def cli() -> None:
+    """Palmarès — evaluation challenges for AI systems, with honest confidence intervals."""
+
+
+def main() -> None:
+    from palmares.cli import _eval, _tasks  # noqa: F401  (registers the sub-commands)
+
+    cli()

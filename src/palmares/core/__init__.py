@@ -1,0 +1,25 @@
+"""Pure core: specs, items, predictions, scores, errors, hashing. No I/O (see README.md)."""
+
+from palmares.core.errors import InputError, PalmaresError
+from palmares.core.hashing import canonical_json, hash_items, sha256_hex
+from palmares.core.items import ItemSet, Predictions, ValueKind
+from palmares.core.results import Score, ScoreTable
+from palmares.core.spec import DatasetSpec, MetricRef, ProtocolSpec, StatisticsSpec, TaskSpec
+
+__all__ = [
+    "DatasetSpec",
+    "InputError",
+    "ItemSet",
+    "MetricRef",
+    "PalmaresError",
+    "Predictions",
+    "ProtocolSpec",
+    "Score",
+    "ScoreTable",
+    "StatisticsSpec",
+    "TaskSpec",
+    "ValueKind",
+    "canonical_json",
+    "hash_items",
+    "sha256_hex",
+]

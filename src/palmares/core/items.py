@@ -1,0 +1,90 @@
+"""Items of a dataset split and the predictions a system made for them, kept column-wise.
+
+Columns rather than one object per item: a dataset or a predictions file can have a million rows,
+and every metric works on whole columns (numpy) anyway.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import cached_property
+from typing import Any
+
+
+class ValueKind(str, Enum):
+    """What a prediction (and the reference it is compared with) must be, as metrics require."""
+
+    LABEL = "label"  # a class label: string or integer, compared as text
+    TEXT = "text"  # free text, compared after normalisation
+    NUMBER = "number"  # a finite real number
+    RANKING = "ranking"  # an ordered list of document ids
+
+
+@dataclass(frozen=True)
+class ItemSet:
+    """The items of one split of a task's dataset.
+
+    ``rows`` keeps each item's line in its ``source`` file (1-based, as an editor counts) where
+    the format has lines, so that errors about an item can point at the spot.
+    """
+
+    ids: list[str]
+    inputs: dict[str, list[Any]]
+    references: list[Any]
+    slices: dict[str, list[str]] = field(default_factory=dict)
+    groups: list[str] | None = None
+    rows: list[int] | None = None
+    source: str = ""
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        """Position of each id."""
+        return {item_id: i for i, item_id in enumerate(self.ids)}
+
+    def record(self, i: int) -> dict[str, Any]:
+        """Item ``i`` as one JSON-able record (what the content hash is computed on)."""
+        rec: dict[str, Any] = {
+            "id": self.ids[i],
+            "inputs": {k: v[i] for k, v in self.inputs.items()},
+            "reference": self.references[i],
+        }
+        if self.slices:
+            rec["slices"] = {k: v[i] for k, v in self.slices.items()}
+        if self.groups is not None:
+            rec["group"] = self.groups[i]
+        return rec
+
+    def subset(self, positions: list[int]) -> ItemSet:
+        return ItemSet(
+            ids=[self.ids[i] for i in positions],
+            inputs={k: [v[i] for i in positions] for k, v in self.inputs.items()},
+            references=[self.references[i] for i in positions],
+            slices={k: [v[i] for i in positions] for k, v in self.slices.items()},
+            groups=None if self.groups is None else [self.groups[i] for i in positions],
+            rows=None if self.rows is None else [self.rows[i] for i in positions],
+            source=self.source,
+        )
+
+    def where(self, i: int) -> dict[str, Any]:
+        """Location of item ``i`` in its source file, as keyword arguments of InputError."""
+        if self.rows is not None:
+            return {"file": self.source, "line": self.rows[i]}
+        return {"file": f"{self.source} (row {i + 1})"}
+
+
+@dataclass(frozen=True)
+class Predictions:
+    """A system's predictions, aligned on a task's items (``values[i]`` is for item ``i``).
+
+    ``probabilities`` (optional) holds, per item, a mapping label → probability, used by
+    calibration metrics. ``digest`` is the SHA-256 of the file the predictions came from.
+    """
+
+    values: list[Any]
+    probabilities: list[dict[str, float]] | None = None
+    digest: str = ""
+    source: str = ""

@@ -1,0 +1,158 @@
+"""Scoring: metric values with confidence intervals, overall and per slice."""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from numpy.typing import NDArray
+
+from palmares._version import __version__
+from palmares.core import ItemSet, Predictions, Score, ScoreTable, StatisticsSpec
+from palmares.engine._prepare import metric_data, prepare_references
+from palmares.engine.results import RunResult
+from palmares.metrics import CorpusMetric, MeanMetric, Metric, MetricData
+from palmares.stats import bootstrap_totals, mean_interval, percentile_interval
+from palmares.tasks import Task, read_predictions
+
+
+@dataclass(frozen=True)
+class _Subset:
+    """The items a score is computed on: all of them, or one slice value."""
+
+    key: str
+    mask: NDArray[np.bool_] | None
+    clusters: NDArray[np.int64] | None
+    n: int
+
+
+class Scorer:
+    """Scores predictions against one split of a task.
+
+    Built once per task split (it loads the items and converts the references), then scores any
+    number of predictions files: that is how the campaign server uses it.
+    """
+
+    def __init__(
+        self, task: Task, split: str | None = None, statistics: StatisticsSpec | None = None
+    ) -> None:
+        self.task = task
+        self.split = task.resolve_split(split)
+        self.statistics = statistics or task.spec.statistics
+        self.items: ItemSet = task.items(self.split)
+        self.kind = task.value_kind
+        self.metrics = task.metrics()
+        self._refs = prepare_references(self.items, self.kind)
+        self._item_ids = pa.array(self.items.ids, type=pa.string())
+        self._clusters = _codes(self.items.groups) if self.items.groups is not None else None
+        self._slices = {
+            name: np.asarray(values, dtype=object) for name, values in self.items.slices.items()
+        }
+
+    def read(self, path: str) -> Predictions:
+        return read_predictions(path, self.items, self.kind, item_ids=self._item_ids)
+
+    def score_file(self, path: str) -> RunResult:
+        return self.score(self.read(path))
+
+    def score(self, predictions: Predictions) -> RunResult:
+        data = metric_data(self._refs, predictions, self.kind, self.task.spec.language)
+        if any(m.needs_probabilities for m in self.metrics) and predictions.probabilities is None:
+            from palmares.core import InputError
+
+            names = ", ".join(m.label for m in self.metrics if m.needs_probabilities)
+            raise InputError(f"metrics {names} need probabilities; the file gives none",
+                             file=predictions.source, field="probabilities")
+        table = ScoreTable()
+        item_scores: dict[str, NDArray[np.float64]] = {}
+        overall = _Subset("", None, self._clusters, len(self.items))
+        for metric in self.metrics:
+            per_item = metric.item_scores(data)
+            for name, score in self._score(metric, data, per_item, overall).items():
+                table.scores[name] = score
+            if per_item is not None:
+                item_scores[metric.label] = per_item
+        for field, values in self._slices.items():
+            by_value: dict[str, dict[str, Score]] = {}
+            for value in sorted(set(values.tolist())):
+                mask = values == value
+                clusters = None if self._clusters is None else self._clusters[mask]
+                subset = _Subset(f"{field}={value}", mask, clusters, int(mask.sum()))
+                scores: dict[str, Score] = {}
+                for metric in self.metrics:
+                    per_item = item_scores.get(metric.label)
+                    scores.update(self._score(metric, data, per_item, subset))
+                by_value[value] = scores
+            table.slices[field] = by_value
+        return RunResult(
+            task={"id": self.task.spec.id, "version": self.task.spec.version,
+                  "hash": self.task.hash},
+            split=self.split,
+            dataset_hash=self.task.dataset_hash(self.split),
+            predictions_hash=predictions.digest,
+            palmares_version=__version__,
+            statistics=self.statistics.model_dump(),
+            table=table,
+            ids=self.items.ids,
+            predictions=predictions.values,
+            item_scores=item_scores,
+        )
+
+    def _score(
+        self,
+        metric: Metric[Any],
+        data: MetricData,
+        per_item: NDArray[np.float64] | None,
+        subset: _Subset,
+    ) -> dict[str, Score]:
+        conf = self.statistics.confidence
+        if isinstance(metric, MeanMetric):
+            assert per_item is not None
+            values = per_item if subset.mask is None else per_item[subset.mask]
+            ci, method = mean_interval(values, subset.clusters, conf)
+            value = float(values.mean()) if values.size else float("nan")
+            return {metric.label: Score(value, ci, int(values.size), method, conf)}
+        assert isinstance(metric, CorpusMetric)
+        suff = metric.sufficient(data)
+        if subset.mask is not None:
+            suff = suff.subset(subset.mask)
+        point = metric.from_totals(suff.totals(), data)[0]
+        rng = np.random.default_rng(
+            np.random.SeedSequence(self.statistics.seed, spawn_key=(_stable(metric.label),
+                                                                    _stable(subset.key)))
+        )
+        boot = metric.from_totals(
+            bootstrap_totals(suff, self.statistics.bootstrap, rng, subset.clusters), data
+        )
+        intervals = percentile_interval(boot, conf)
+        method = "cluster-bootstrap-percentile" if subset.clusters is not None else (
+            "bootstrap-percentile")
+        return {
+            name: Score(float(point[j]), (float(intervals[j, 0]), float(intervals[j, 1])),
+                        subset.n, method, conf)
+            for j, name in enumerate(metric.outputs(data))
+        }
+
+
+def _codes(values: list[str]) -> NDArray[np.int64]:
+    _, codes = np.unique(np.asarray(values, dtype=object), return_inverse=True)
+    return codes.astype(np.int64)
+
+
+def _stable(text: str) -> int:
+    """A stable small integer for a name (Python's hash() is salted per process)."""
+    return zlib.crc32(text.encode("utf-8"))
+
+
+def score_predictions(
+    task: str | Task, predictions: str, split: str | None = None,
+    statistics: StatisticsSpec | None = None,
+) -> RunResult:
+    """Score one predictions file against one split of a task (library entry point)."""
+    from palmares.tasks import load_task
+
+    task_obj = load_task(task) if isinstance(task, str) else task
+    return Scorer(task_obj, split, statistics).score_file(predictions)

@@ -1,0 +1,77 @@
+"""What a metric receives: references and predictions of one kind, aligned item by item."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+@dataclass(frozen=True)
+class LabelData:
+    """Class labels as integer codes into ``labels`` (sorted union of reference and predicted).
+
+    ``probabilities`` (optional) has shape ``(n, len(labels))``: the system's probability of each
+    label, in the order of ``labels``.
+    """
+
+    refs: NDArray[np.int64]
+    preds: NDArray[np.int64]
+    labels: tuple[str, ...]
+    probabilities: NDArray[np.float64] | None = None
+
+    def __len__(self) -> int:
+        return int(self.refs.size)
+
+
+@dataclass(frozen=True)
+class TextData:
+    """Free text. Each item may have several acceptable references (SQuAD-style answers)."""
+
+    refs: list[list[str]]
+    preds: list[str]
+    language: str = "en"
+
+    def __len__(self) -> int:
+        return len(self.preds)
+
+
+@dataclass(frozen=True)
+class NumberData:
+    refs: NDArray[np.float64]
+    preds: NDArray[np.float64]
+
+    def __len__(self) -> int:
+        return int(self.refs.size)
+
+
+@dataclass(frozen=True)
+class RankingData:
+    """Ranked lists of document ids; ``refs[i]`` maps relevant ids to their graded relevance."""
+
+    refs: list[dict[str, float]]
+    preds: list[list[str]]
+
+    def __len__(self) -> int:
+        return len(self.preds)
+
+
+MetricData = LabelData | TextData | NumberData | RankingData
+
+
+def encode_labels(
+    refs: list[str], preds: list[str], probabilities: list[dict[str, float]] | None = None
+) -> LabelData:
+    """Encode label strings as codes (the simple path; the engine has a vectorised one)."""
+    labels = tuple(sorted(set(refs) | set(preds)))
+    index = {label: i for i, label in enumerate(labels)}
+    proba = None
+    if probabilities is not None:
+        proba = np.array([[p.get(label, 0.0) for label in labels] for p in probabilities])
+    return LabelData(
+        refs=np.array([index[r] for r in refs], dtype=np.int64),
+        preds=np.array([index[p] for p in preds], dtype=np.int64),
+        labels=labels,
+        probabilities=proba,
+    )

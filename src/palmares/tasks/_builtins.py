@@ -1,0 +1,16 @@
+"""Registers the built-in dataset formats (entry point ``palmares.loaders: builtins``)."""
+
+from __future__ import annotations
+
+from palmares.tasks.loaders import LoaderRegistry
+from palmares.tasks.loaders import delimited, hf, json, jsonl, parquet, squad
+
+
+def register(registry: LoaderRegistry) -> None:
+    registry.add("jsonl", jsonl.load)
+    registry.add("json", json.load)
+    registry.add("csv", delimited.load_csv)
+    registry.add("tsv", delimited.load_tsv)
+    registry.add("parquet", parquet.load)
+    registry.add("hf", hf.load)
+    registry.add("squad", squad.load)

@@ -1,0 +1,83 @@
+"""Rows as loaded from a file, and the loader registry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any
+
+from palmares.core import DatasetSpec, InputError
+
+ENTRY_POINT_GROUP = "palmares.loaders"
+
+
+@dataclass(frozen=True)
+class Rows:
+    """A table as columns of Python values, with the file line of each row where known."""
+
+    columns: dict[str, list[Any]]
+    n: int
+    source: str
+    lines: list[int] | None = None
+
+    def where(self, i: int) -> dict[str, Any]:
+        """Location of row ``i`` for an :class:`InputError`: its line, or its row number."""
+        if self.lines is not None:
+            return {"file": self.source, "line": self.lines[i]}
+        return {"file": f"{self.source} (row {i + 1})"}
+
+
+Loader = Callable[[str, DatasetSpec], Rows]
+
+
+class LoaderRegistry:
+    def __init__(self) -> None:
+        self._loaders: dict[str, Loader] = {}
+
+    def add(self, fmt: str, loader: Loader) -> None:
+        self._loaders[fmt] = loader
+
+    def names(self) -> list[str]:
+        return sorted(self._loaders)
+
+    def __contains__(self, fmt: object) -> bool:
+        return fmt in self._loaders
+
+    def get(self, fmt: str) -> Loader:
+        try:
+            return self._loaders[fmt]
+        except KeyError:
+            raise InputError(
+                f"unknown format {fmt!r}; known formats: {', '.join(self.names())}",
+                field="dataset.format",
+            ) from None
+
+
+_registry: LoaderRegistry | None = None
+
+
+def loader_registry() -> LoaderRegistry:
+    global _registry
+    if _registry is None:
+        registry = LoaderRegistry()
+        loaded = set()
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            ep.load()(registry)
+            loaded.add(ep.value)
+        if "palmares.tasks._builtins:register" not in loaded:
+            from palmares.tasks._builtins import register
+
+            register(registry)
+        _registry = registry
+    return _registry
+
+
+def columns_from_records(records: list[Any], source: str) -> dict[str, list[Any]]:
+    """Records (dicts) → columns; a key absent from a record gives None there."""
+    names: dict[str, None] = {}
+    for i, rec in enumerate(records):
+        if not isinstance(rec, dict):
+            raise InputError(f"row {i + 1} is not an object", file=source)
+        names.update(dict.fromkeys(rec))
+    return {name: [rec.get(name) for rec in records] for name in names}

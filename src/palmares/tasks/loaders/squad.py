@@ -1,0 +1,34 @@
+"""SQuAD v1.1 JSON (also PIAF, FQuAD): ``data[].paragraphs[].qas[]``, flattened to one row per
+question with fields ``id``, ``title``, ``context``, ``question`` and ``answers`` (list of texts).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from palmares.core import DatasetSpec, InputError
+from palmares.tasks.loaders._base import Rows
+
+
+def load(location: str, spec: DatasetSpec) -> Rows:
+    try:
+        doc = json.loads(Path(location).read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise InputError("not valid UTF-8 text", file=location) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON: {exc.msg}", file=location, line=exc.lineno) from None
+    cols: dict[str, list[Any]] = {k: [] for k in ("id", "title", "context", "question", "answers")}
+    try:
+        for article in doc["data"]:
+            for paragraph in article["paragraphs"]:
+                for qa in paragraph["qas"]:
+                    cols["id"].append(str(qa["id"]))
+                    cols["title"].append(article.get("title", ""))
+                    cols["context"].append(paragraph["context"])
+                    cols["question"].append(qa["question"])
+                    cols["answers"].append([a["text"] for a in qa.get("answers", [])])
+    except (KeyError, TypeError) as exc:
+        raise InputError(f"not SQuAD v1.1 JSON: missing {exc}", file=location) from None
+    return Rows(cols, len(cols["id"]), location)

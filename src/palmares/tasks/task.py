@@ -1,0 +1,129 @@
+"""A task: its validated spec, where it lives, and its items (loaded lazily, per split)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from palmares.core import InputError, ItemSet, TaskSpec, ValueKind, hash_items, sha256_hex
+from palmares.metrics import Metric, metric_registry
+from palmares.tasks._items import build_items
+from palmares.tasks._yaml import read_yaml, validate_model
+from palmares.tasks.loaders import loader_registry
+
+PROTOCOLS = ("predictions", "multiple_choice", "pairs", "generate", "chat", "rank", "classify")
+_REMOTE_FORMATS = ("hf",)
+
+
+@dataclass
+class Task:
+    spec: TaskSpec
+    base_dir: Path
+    path: Path | None = None
+    _items: dict[str, ItemSet] = field(default_factory=dict, repr=False)
+    _hashes: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def splits(self) -> list[str]:
+        return list(self.spec.dataset.split_paths)
+
+    def resolve_split(self, split: str | None) -> str:
+        if split is None:
+            return self.spec.dataset.default_split
+        if split not in self.spec.dataset.split_paths:
+            raise InputError(
+                f"no split {split!r} in task {self.spec.id!r} (splits: {', '.join(self.splits)})"
+            )
+        return split
+
+    def location(self, split: str) -> str:
+        loc = self.spec.dataset.split_paths[split]
+        if self.spec.dataset.format in _REMOTE_FORMATS and not (self.base_dir / loc).exists():
+            return loc
+        return str(self.base_dir / loc)
+
+    def items(self, split: str | None = None) -> ItemSet:
+        split = self.resolve_split(split)
+        if split not in self._items:
+            location = self.location(split)
+            fmt = self.spec.dataset.format
+            if fmt not in _REMOTE_FORMATS and not Path(location).exists():
+                raise InputError(
+                    f"dataset file not found: {location}", file=self._name, field="dataset"
+                )
+            rows = loader_registry().get(fmt)(location, self.spec.dataset)
+            self._items[split] = build_items(rows, self.spec.dataset)
+        return self._items[split]
+
+    def dataset_hash(self, split: str | None = None) -> str:
+        """Order-independent content hash of the items of one split."""
+        split = self.resolve_split(split)
+        if split not in self._hashes:
+            items = self.items(split)
+            self._hashes[split] = hash_items(items.record(i) for i in range(len(items)))
+        return self._hashes[split]
+
+    @property
+    def hash(self) -> str:
+        """Hash of the spec's meaning and of every split's items (see ``TaskSpec.spec_hash``)."""
+        per_split = {s: self.dataset_hash(s) for s in self.splits}
+        return self.spec.spec_hash(sha256_hex(repr(sorted(per_split.items()))))
+
+    def metrics(self) -> list[Metric[Any]]:
+        return [metric_registry().create(m.name, m.options) for m in self.spec.metrics]
+
+    @property
+    def value_kind(self) -> ValueKind:
+        return _value_kind(self.metrics(), self._name)
+
+    @property
+    def _name(self) -> str:
+        return str(self.path) if self.path else self.spec.id
+
+
+def load_task(path: str | Path) -> Task:
+    """Read and validate a task YAML; problems raise :class:`InputError` naming file and line."""
+    path = Path(path)
+    data, lines = read_yaml(path)
+    spec = validate_model(TaskSpec, data, path, lines)
+    name = str(path)
+
+    def line_of(*loc: str | int) -> int | None:
+        return lines.get(loc)
+
+    if spec.dataset.format not in loader_registry():
+        raise InputError(
+            f"unknown format {spec.dataset.format!r}; known: {', '.join(loader_registry().names())}",
+            file=name, line=line_of("dataset", "format"), field="dataset.format",
+        )
+    if spec.protocol.type not in PROTOCOLS:
+        raise InputError(
+            f"unknown protocol {spec.protocol.type!r}; known: {', '.join(PROTOCOLS)}",
+            file=name, line=line_of("protocol", "type"), field="protocol.type",
+        )
+    metrics = []
+    for i, ref in enumerate(spec.metrics):
+        try:
+            metrics.append(metric_registry().create(ref.name, ref.options))
+        except InputError as exc:
+            raise InputError(
+                exc.problem, file=name, line=line_of("metrics", i), field=f"metrics.{i}"
+            ) from None
+    labels = [m.label for m in metrics]
+    if len(set(labels)) != len(labels):
+        raise InputError("a metric is listed twice", file=name, line=line_of("metrics"),
+                         field="metrics")
+    _value_kind(metrics, name, line_of("metrics"))
+    return Task(spec=spec, base_dir=path.resolve().parent, path=path)
+
+
+def _value_kind(metrics: list[Metric[Any]], file: str, line: int | None = None) -> ValueKind:
+    kinds = {m.kind for m in metrics}
+    if len(kinds) > 1:
+        detail = ", ".join(f"{m.label} ({m.kind.value})" for m in metrics)
+        raise InputError(
+            f"metrics compare different kinds of prediction: {detail}; split them into tasks",
+            file=file, line=line, field="metrics",
+        )
+    return kinds.pop()
