@@ -45,6 +45,10 @@ def results_table(result: RunResult, primary: str) -> Table:
         table.add_section()
         for value, scores in by_value.items():
             for name, score in scores.items():
-                table.add_row(escape(f"  {field}={value} · {name}"), fmt(score.value), fmt_ci(score),
-                              f"{score.n:,}")
+                table.add_row(
+                    escape(f"  {field}={value} · {name}"),
+                    fmt(score.value),
+                    fmt_ci(score),
+                    f"{score.n:,}",
+                )
     return table

@@ -26,8 +26,7 @@ def validate(files: tuple[str, ...]) -> None:
     for path in files:
         task = load_task(path)
         sizes = ", ".join(f"{s}: {len(task.items(s)):,}" for s in task.splits)
-        click.echo(f"✓ {path}: {task.spec.id} v{task.spec.version} ({sizes}) "
-                   f"hash {task.hash[:16]}")
+        click.echo(f"✓ {path}: {task.spec.id} v{task.spec.version} ({sizes}) hash {task.hash[:16]}")
 
 
 @tasks.command("show")
@@ -45,13 +44,20 @@ def show(file: str, split: str | None, examples: int) -> None:
     out = console()
     out.print(f"[bold]{spec.id}[/] v{spec.version} — {spec.title}")
     out.print(f"language {spec.language} · licence {spec.license} · protocol {spec.protocol.type}")
-    out.print(f"splits: " + ", ".join(f"{s} ({len(task.items(s)):,} items)" for s in task.splits))
+    out.print("splits: " + ", ".join(f"{s} ({len(task.items(s)):,} items)" for s in task.splits))
     out.print(f"split {split}: {len(items):,} items · format {ds.format}")
-    out.print(f"fields: id={ds.id_field or '(row number)'} inputs={ds.input_fields} "
-              f"reference={ds.reference_field} group={ds.group_field}")
-    out.print("metrics: " + ", ".join(
-        f"{m.label} ({'corpus' if m.aggregation == 'corpus' else 'mean'}, "
-        f"{'higher' if m.higher_is_better else 'lower'} is better)" for m in task.metrics()))
+    out.print(
+        f"fields: id={ds.id_field or '(row number)'} inputs={ds.input_fields} "
+        f"reference={ds.reference_field} group={ds.group_field}"
+    )
+    out.print(
+        "metrics: "
+        + ", ".join(
+            f"{m.label} ({'corpus' if m.aggregation == 'corpus' else 'mean'}, "
+            f"{'higher' if m.higher_is_better else 'lower'} is better)"
+            for m in task.metrics()
+        )
+    )
     for fld, values in items.slices.items():
         counts: dict[str, int] = {}
         for v in values:
@@ -70,6 +76,11 @@ def metrics() -> None:
     for col in ("name", "compares", "aggregation", "better", "description"):
         table.add_column(col)
     for cls in metric_registry():
-        table.add_row(cls.name, cls.kind.value, cls.aggregation,
-                      "higher" if cls.higher_is_better else "lower", cls.description)
+        table.add_row(
+            cls.name,
+            cls.kind.value,
+            cls.aggregation,
+            "higher" if cls.higher_is_better else "lower",
+            cls.description,
+        )
     console().print(table)

@@ -7,12 +7,12 @@ and every metric works on whole columns (numpy) anyway.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
 
-class ValueKind(str, Enum):
+class ValueKind(StrEnum):
     """What a prediction (and the reference it is compared with) must be, as metrics require."""
 
     LABEL = "label"  # a class label: string or integer, compared as text

@@ -64,8 +64,11 @@ class Scorer:
             from palmares.core import InputError
 
             names = ", ".join(m.label for m in self.metrics if m.needs_probabilities)
-            raise InputError(f"metrics {names} need probabilities; the file gives none",
-                             file=predictions.source, field="probabilities")
+            raise InputError(
+                f"metrics {names} need probabilities; the file gives none",
+                file=predictions.source,
+                field="probabilities",
+            )
         table = ScoreTable()
         item_scores: dict[str, NDArray[np.float64]] = {}
         overall = _Subset("", None, self._clusters, len(self.items))
@@ -88,8 +91,11 @@ class Scorer:
                 by_value[value] = scores
             table.slices[field] = by_value
         return RunResult(
-            task={"id": self.task.spec.id, "version": self.task.spec.version,
-                  "hash": self.task.hash},
+            task={
+                "id": self.task.spec.id,
+                "version": self.task.spec.version,
+                "hash": self.task.hash,
+            },
             split=self.split,
             dataset_hash=self.task.dataset_hash(self.split),
             predictions_hash=predictions.digest,
@@ -121,18 +127,27 @@ class Scorer:
             suff = suff.subset(subset.mask)
         point = metric.from_totals(suff.totals(), data)[0]
         rng = np.random.default_rng(
-            np.random.SeedSequence(self.statistics.seed, spawn_key=(_stable(metric.label),
-                                                                    _stable(subset.key)))
+            np.random.SeedSequence(
+                self.statistics.seed, spawn_key=(_stable(metric.label), _stable(subset.key))
+            )
         )
         boot = metric.from_totals(
             bootstrap_totals(suff, self.statistics.bootstrap, rng, subset.clusters), data
         )
         intervals = percentile_interval(boot, conf)
-        method = "cluster-bootstrap-percentile" if subset.clusters is not None else (
-            "bootstrap-percentile")
+        method = (
+            "cluster-bootstrap-percentile"
+            if subset.clusters is not None
+            else ("bootstrap-percentile")
+        )
         return {
-            name: Score(float(point[j]), (float(intervals[j, 0]), float(intervals[j, 1])),
-                        subset.n, method, conf)
+            name: Score(
+                float(point[j]),
+                (float(intervals[j, 0]), float(intervals[j, 1])),
+                subset.n,
+                method,
+                conf,
+            )
             for j, name in enumerate(metric.outputs(data))
         }
 
@@ -148,7 +163,9 @@ def _stable(text: str) -> int:
 
 
 def score_predictions(
-    task: str | Task, predictions: str, split: str | None = None,
+    task: str | Task,
+    predictions: str,
+    split: str | None = None,
     statistics: StatisticsSpec | None = None,
 ) -> RunResult:
     """Score one predictions file against one split of a task (library entry point)."""

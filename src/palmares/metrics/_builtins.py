@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from palmares.metrics import calibration, classification, qa, ranking, regression, rouge, translation
+from palmares.metrics import (
+    calibration,
+    classification,
+    qa,
+    ranking,
+    regression,
+    rouge,
+    translation,
+)
 from palmares.metrics._registry import MetricRegistry
 
 _MODULES = (classification, qa, translation, rouge, regression, ranking, calibration)

@@ -23,7 +23,8 @@ class Accuracy(MeanMetric[LabelData]):
     description = "share of items whose predicted label equals the reference"
 
     def item_scores(self, data: LabelData) -> NDArray[np.float64]:
-        return (data.refs == data.preds).astype(np.float64)
+        scores: NDArray[np.float64] = (data.refs == data.preds).astype(np.float64)
+        return scores
 
 
 class _Confusion(CorpusMetric[LabelData]):
@@ -44,7 +45,8 @@ class _Confusion(CorpusMetric[LabelData]):
 
 
 def _ratio(num: NDArray[np.float64], den: NDArray[np.float64]) -> NDArray[np.float64]:
-    return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+    out: NDArray[np.float64] = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+    return out
 
 
 class _PRF(_Confusion):

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from palmares.tasks.loaders import LoaderRegistry
-from palmares.tasks.loaders import delimited, hf, json, jsonl, parquet, squad
+from palmares.tasks.loaders import LoaderRegistry, delimited, hf, json, jsonl, parquet, squad
 
 
 def register(registry: LoaderRegistry) -> None:

@@ -94,13 +94,18 @@ def load_task(path: str | Path) -> Task:
 
     if spec.dataset.format not in loader_registry():
         raise InputError(
-            f"unknown format {spec.dataset.format!r}; known: {', '.join(loader_registry().names())}",
-            file=name, line=line_of("dataset", "format"), field="dataset.format",
+            f"unknown format {spec.dataset.format!r}; "
+            f"known: {', '.join(loader_registry().names())}",
+            file=name,
+            line=line_of("dataset", "format"),
+            field="dataset.format",
         )
     if spec.protocol.type not in PROTOCOLS:
         raise InputError(
             f"unknown protocol {spec.protocol.type!r}; known: {', '.join(PROTOCOLS)}",
-            file=name, line=line_of("protocol", "type"), field="protocol.type",
+            file=name,
+            line=line_of("protocol", "type"),
+            field="protocol.type",
         )
     metrics = []
     for i, ref in enumerate(spec.metrics):
@@ -112,8 +117,9 @@ def load_task(path: str | Path) -> Task:
             ) from None
     labels = [m.label for m in metrics]
     if len(set(labels)) != len(labels):
-        raise InputError("a metric is listed twice", file=name, line=line_of("metrics"),
-                         field="metrics")
+        raise InputError(
+            "a metric is listed twice", file=name, line=line_of("metrics"), field="metrics"
+        )
     _value_kind(metrics, name, line_of("metrics"))
     return Task(spec=spec, base_dir=path.resolve().parent, path=path)
 
@@ -124,6 +130,8 @@ def _value_kind(metrics: list[Metric[Any]], file: str, line: int | None = None) 
         detail = ", ".join(f"{m.label} ({m.kind.value})" for m in metrics)
         raise InputError(
             f"metrics compare different kinds of prediction: {detail}; split them into tasks",
-            file=file, line=line, field="metrics",
+            file=file,
+            line=line,
+            field="metrics",
         )
     return kinds.pop()

@@ -1,0 +1,36 @@
+# Palmarès — every target sets up what it needs on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $(STAMP)
+
+## make demo: score the bundled example task and print its results table
+demo: $(STAMP)
+	$(VENV)/bin/palmares eval \
+	  --task src/palmares/examples/avis-fr/task.yaml \
+	  --predictions src/palmares/examples/avis-fr/baseline.jsonl \
+	  --output runs/demo
+
+## make lint: ruff (style, imports) and mypy (strict on the pure core, metrics and stats)
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/mypy
+
+## make test: lint, then the whole test suite
+test: lint
+	$(VENV)/bin/pytest -q -n 2 -p no:cacheprovider
+
+## make bench: performance benchmarks (ratios against a baseline, same process)
+bench: $(STAMP)
+	$(PY) bench/score_predictions.py
+
+clean:
+	rm -rf $(VENV) runs build dist src/*.egg-info

@@ -1,0 +1,43 @@
+"""Registries: built-ins arrive through entry points, and every metric is documented."""
+
+from __future__ import annotations
+
+from importlib.metadata import entry_points
+from pathlib import Path
+
+from palmares.metrics import metric_registry
+from palmares.tasks import loader_registry
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def test_builtins_are_registered_through_entry_points() -> None:
+    groups = {
+        "palmares.metrics": "palmares.metrics._builtins:register",
+        "palmares.loaders": "palmares.tasks._builtins:register",
+    }
+    for group, value in groups.items():
+        assert value in {ep.value for ep in entry_points(group=group)}, group
+
+
+def test_every_metric_is_documented() -> None:
+    """A metric missing from docs/metrics.md fails here (datasette's documentation test)."""
+    text = (DOCS / "metrics.md").read_text(encoding="utf-8")
+    for cls in metric_registry():
+        assert cls.description, f"metric {cls.name} has no description"
+        assert f"`{cls.name}`" in text, f"metric {cls.name} is not documented in docs/metrics.md"
+
+
+def test_every_format_is_documented() -> None:
+    text = (DOCS / "tasks.md").read_text(encoding="utf-8")
+    for name in loader_registry().names():
+        assert f"`{name}`" in text, f"format {name} is not documented in docs/tasks.md"
+
+
+def test_every_task_key_is_documented() -> None:
+    from palmares.core import DatasetSpec, StatisticsSpec, TaskSpec
+
+    text = (DOCS / "tasks.md").read_text(encoding="utf-8")
+    for model in (TaskSpec, DatasetSpec, StatisticsSpec):
+        for key in model.model_fields:
+            assert f"`{key}`" in text, f"task key {key} is not documented in docs/tasks.md"
