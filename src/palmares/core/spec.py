@@ -130,6 +130,7 @@ class TaskSpec(_Strict):
         """
         body = self.model_dump(mode="json")
         body["dataset"].pop("path", None)
+        body["dataset"].pop("format", None)  # the items' hash already covers the content
         splits = body["dataset"].pop("splits", None)
         body["dataset"]["split_names"] = sorted(splits) if splits else [self.dataset.split]
         return sha256_hex(canonical_json({"spec": body, "dataset_hash": dataset_hash}))

@@ -63,7 +63,9 @@ def validate_model(
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
+        errors = exc.errors(include_url=False)
+        # A misspelt key also makes the right one "missing": name the misspelling first.
+        err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
         loc: Loc = tuple(err["loc"])
         field = ".".join(str(p) for p in loc) or None
         line = _line_of(loc, lines)

@@ -76,6 +76,8 @@ _ARROW_KINDS = {
 
 
 def _fast_jsonl(raw: bytes, item_ids: pa.Array, kind: ValueKind) -> pa.Array | None:
+    if not _is_utf8(raw):
+        return None  # pyarrow would take the bytes as they are; the exact path names the line
     try:
         table = pajson.read_json(io.BytesIO(raw.removeprefix(b"\xef\xbb\xbf")))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
@@ -98,6 +100,8 @@ def _fast_jsonl(raw: bytes, item_ids: pa.Array, kind: ValueKind) -> pa.Array | N
 def _fast_delimited(
     raw: bytes, delimiter: str, item_ids: pa.Array, kind: ValueKind
 ) -> pa.Array | None:
+    if not _is_utf8(raw):
+        return None
     try:
         table = pacsv.read_csv(
             io.BytesIO(raw.removeprefix(b"\xef\xbb\xbf")),
@@ -124,6 +128,14 @@ def _fast_delimited(
     elif kind is ValueKind.RANKING:
         pred = pc.utf8_split_whitespace(pred)
     return _fast_align(ids, pred, item_ids, kind)
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _fast_align(
