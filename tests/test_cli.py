@@ -81,7 +81,9 @@ def _task_files(tmp_path: Path, rows: list[dict[str, str]], name: str, fmt: str)
     if fmt == "jsonl":
         data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
     else:
-        data = "id\ttext\tlabel\n" + "".join(f"{r['id']}\t{r['text']}\t{r['label']}\n" for r in rows)
+        data = "id\ttext\tlabel\n" + "".join(
+            f"{r['id']}\t{r['text']}\t{r['label']}\n" for r in rows
+        )
     (folder / f"data.{fmt}").write_text(data, encoding="utf-8")
     (folder / "task.yaml").write_text(
         f"""
@@ -112,7 +114,9 @@ def test_dataset_hash_is_order_and_format_independent(tmp_path: Path) -> None:
     changed[3]["label"] = "oui" if changed[3]["label"] == "non" else "non"
     c = load_task(_task_files(tmp_path, changed, "c", "jsonl"))
     assert c.dataset_hash() != a.dataset_hash()
-    d = load_task(_task_files(tmp_path, rows + rows[:1], "d", "jsonl"), )
+    d = load_task(
+        _task_files(tmp_path, rows + rows[:1], "d", "jsonl"),
+    )
     with pytest.raises(Exception, match="duplicate id"):
         d.dataset_hash()
 

@@ -1,4 +1,4 @@
-"""The architecture's import rules, checked on the source (see ARCHITECTURE.md and core/README.md)."""
+"""The architecture's import rules, checked on the source (ARCHITECTURE.md, core/README.md)."""
 
 from __future__ import annotations
 

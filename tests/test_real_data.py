@@ -52,7 +52,7 @@ metrics: [accuracy, macro_f1, mcc, per_class_f1, weighted_recall]
 
 
 def _overlap_baseline(premise: str, hypothesis: str) -> str:
-    """Word overlap: most hypothesis words in the premise → entailment; a negation → contradiction."""
+    """Most hypothesis words in the premise → entailment; a new negation → contradiction."""
     words = set(re.findall(r"\w+", hypothesis.lower()))
     seen = set(re.findall(r"\w+", premise.lower()))
     if {"ne", "pas", "jamais", "aucun"} & (words - seen):

@@ -307,48 +307,77 @@ def _copy_baseline(rows: list[dict[str, str]]) -> TextData:
     return TextData(refs=[[r["fr"]] for r in rows], preds=[r["en"] for r in rows], language="fr")
 
 
-@pytest.mark.parametrize(
-    ("metric", "corpus_fn"), [(Bleu, sacrebleu.corpus_bleu), (Chrf, sacrebleu.corpus_chrf)]
-)
-def test_corpus_value_equals_sacrebleu(
-    metric: type[Bleu | Chrf], corpus_fn: Callable[..., Any], wmt: list[dict[str, str]]
-) -> None:
-    rng = np.random.default_rng(2014)
-    subset = [wmt[i] for i in sorted(rng.choice(len(wmt), size=400, replace=False))]
-    for rows in (wmt, subset):
-        data = _copy_baseline(rows)
-        m = metric()
-        suff = m.sufficient(data)
-        assert suff.n == len(rows)
-        value = m.from_totals(suff.totals(), data)
-        assert value.shape == (1, 1)
-        expected = corpus_fn(data.preds, [[r[0] for r in data.refs]]).score
-        assert abs(value[0, 0] - expected) < 1e-9
-        assert 0 < expected < 60
-
-
-@pytest.mark.parametrize(
-    ("metric", "corpus_fn"), [(Bleu, sacrebleu.corpus_bleu), (Chrf, sacrebleu.corpus_chrf)]
-)
-def test_totals_of_bootstrap_resamples(
-    metric: type[Bleu | Chrf], corpus_fn: Callable[..., Any], wmt: list[dict[str, str]]
-) -> None:
+@pytest.fixture(scope="module")
+def copy_baseline(wmt: list[dict[str, str]]) -> tuple[TextData, dict[str, Bleu | Chrf]]:
+    """The full copy baseline and one metric of each kind that has already seen it (the
+    metrics keep the statistics of the last data, so each test does not extract them again)."""
     data = _copy_baseline(wmt)
-    m = metric()
+    metrics: dict[str, Bleu | Chrf] = {"bleu": Bleu(), "chrf": Chrf()}
+    for m in metrics.values():
+        m.sufficient(data)
+    return data, metrics
+
+
+CORPUS_FNS: list[tuple[str, Callable[..., Any]]] = [
+    ("bleu", sacrebleu.corpus_bleu),
+    ("chrf", sacrebleu.corpus_chrf),
+]
+
+
+@pytest.mark.parametrize(("name", "corpus_fn"), CORPUS_FNS)
+def test_corpus_value_equals_sacrebleu(
+    name: str,
+    corpus_fn: Callable[..., Any],
+    wmt: list[dict[str, str]],
+    copy_baseline: tuple[TextData, dict[str, Bleu | Chrf]],
+) -> None:
+    full, metrics = copy_baseline
+    m = metrics[name]
+    suff = m.sufficient(full)
+    assert suff.n == 3003
+    value = m.from_totals(suff.totals(), full)
+    assert value.shape == (1, 1)
+    expected = corpus_fn(full.preds, [[r[0] for r in full.refs]]).score
+    assert abs(value[0, 0] - expected) < 1e-9
+    assert 0 < expected < 60
+    # a seeded random subset, extracted afresh
+    rng = np.random.default_rng(2014)
+    chosen = sorted(rng.choice(len(wmt), size=400, replace=False))
+    subset = _copy_baseline([wmt[i] for i in chosen])
+    sub = type(m)()
+    value = sub.from_totals(sub.sufficient(subset).totals(), subset)
+    expected = corpus_fn(subset.preds, [[r[0] for r in subset.refs]]).score
+    assert abs(value[0, 0] - expected) < 1e-9
+    # per-segment statistics do not depend on the other segments
+    np.testing.assert_array_equal(sub.sufficient(subset).table, suff.table[chosen])
+
+
+@pytest.mark.parametrize(("name", "corpus_fn"), CORPUS_FNS)
+def test_totals_of_bootstrap_resamples(
+    name: str,
+    corpus_fn: Callable[..., Any],
+    copy_baseline: tuple[TextData, dict[str, Bleu | Chrf]],
+) -> None:
+    data, metrics = copy_baseline
+    m = metrics[name]
     table = m.sufficient(data).table
+    n = len(data)
     rng = np.random.default_rng(11)
-    resamples = [rng.integers(0, len(wmt), size=len(wmt)) for _ in range(3)]
-    resamples.append(rng.integers(0, len(wmt), size=25))  # a small one: zero-count orders
+    # a full-size resample, a smaller one, and a tiny one (orders without matches)
+    resamples = [rng.integers(0, n, size=size) for size in (n, 500, 25)]
     # all resamples in one vectorised call: row b = sum of the resampled items' statistics
-    counts = np.stack([np.bincount(idx, minlength=len(wmt)) for idx in resamples])
-    values = m.from_totals(counts.astype(np.float64) @ table, data)
+    counts = np.stack([np.bincount(idx, minlength=n) for idx in resamples]).astype(np.float64)
+    values = m.from_totals(counts @ table, data)
     assert values.shape == (len(resamples), 1)
     for idx, value in zip(resamples, values[:, 0], strict=True):
         preds = [data.preds[i] for i in idx]
         refs = [data.refs[i][0] for i in idx]
         assert abs(value - corpus_fn(preds, [refs]).score) < 1e-9
-    big = m.from_totals(np.repeat(counts.astype(np.float64) @ table, 250, axis=0), data)
-    assert big.shape == (1000, 1)
+    # the bootstrap's call: 1,000 rows at once, row by row equal to the one-row calls
+    big = np.repeat(counts @ table, [400, 300, 300], axis=0)
+    out = m.from_totals(big, data)
+    assert out.shape == (1000, 1)
+    np.testing.assert_array_equal(out[[0, 400, 700], 0], values[:, 0])
 
 
 def test_bleu_edge_rows_match_sacrebleu() -> None:
@@ -408,7 +437,8 @@ def test_multiple_references(
     # 1. sacrebleu's own corpus API on None-padded streams
     streams = reference_streams(data.refs)
     assert len(streams) == 3 and streams[2][0] is None and streams[2][2] is not None
-    direct = sacre().corpus_score(data.preds, streams).score
+    # sacrebleu's annotation says str, its code drops None (variable reference counts)
+    direct = sacre().corpus_score(data.preds, streams).score  # type: ignore[arg-type]
     assert abs(value - direct) < 1e-9
     # 2. without padding: each segment scored against exactly its own references
     per_segment = [

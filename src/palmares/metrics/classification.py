@@ -77,8 +77,11 @@ class _PRF(_Confusion):
             return per_class
         if self.average == "weighted":
             weights = _ratio(true, true.sum(axis=1, keepdims=True))
-            return (per_class * weights).sum(axis=1, keepdims=True)
-        return per_class.mean(axis=1, keepdims=True)
+            per_class = per_class * weights
+            weighted: NDArray[np.float64] = per_class.sum(axis=1, keepdims=True)
+            return weighted
+        macro: NDArray[np.float64] = per_class.mean(axis=1, keepdims=True)
+        return macro
 
 
 def _prf_class(score: str, average: str) -> type[_PRF]:

@@ -44,7 +44,7 @@ def read_predictions(
         raw = path.read_bytes()
     except FileNotFoundError:
         raise InputError("file not found", file=name) from None
-    if not raw.strip():
+    if not raw.removeprefix(b"\xef\xbb\xbf").strip():
         raise InputError("the file is empty", file=name)
     digest = sha256_hex(raw)
     delimiter = {".csv": ",", ".tsv": "\t"}.get(path.suffix.lower())
@@ -114,7 +114,7 @@ def _fast_delimited(
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     names = table.column_names
-    if "id" not in names or "prediction" not in names:
+    if "id" not in names or "prediction" not in names or len(set(names)) != len(names):
         return None
     if any(n.startswith(_PROBA_PREFIX) for n in names):
         return None
@@ -202,6 +202,8 @@ def _exact_delimited(raw: bytes, delimiter: str, name: str, kind: ValueKind) -> 
         raise InputError("not valid UTF-8 text", file=name, line=line) from None
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = next(reader)
+    if len(set(header)) != len(header):
+        raise InputError("duplicate column names in the header", file=name, line=1)
     for key in ("id", "prediction"):
         if key not in header:
             raise InputError(f"no {key!r} column in the header", file=name, line=1, field=key)
