@@ -26,7 +26,7 @@ lint: $(STAMP)
 
 ## make test: lint, then the whole test suite
 test: lint
-	$(VENV)/bin/pytest -q -n 2 -p no:cacheprovider
+	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(VENV)/bin/pytest -q -n 2 -p no:cacheprovider
 
 ## make bench: performance benchmarks (ratios against a baseline, same process)
 bench: $(STAMP)

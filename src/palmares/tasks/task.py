@@ -39,8 +39,11 @@ class Task:
 
     def location(self, split: str) -> str:
         loc = self.spec.dataset.split_paths[split]
-        if self.spec.dataset.format in _REMOTE_FORMATS and not (self.base_dir / loc).exists():
-            return loc
+        if self.spec.dataset.format in _REMOTE_FORMATS:
+            # ``ID_OR_FOLDER::SPLIT``: a folder next to the task wins over a hub id
+            ident, sep, rest = loc.partition("::")
+            local = self.base_dir / ident
+            return f"{local}{sep}{rest}" if local.exists() else loc
         return str(self.base_dir / loc)
 
     def items(self, split: str | None = None) -> ItemSet:
