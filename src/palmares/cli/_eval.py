@@ -73,8 +73,8 @@ def eval_command(
     result.write(out)
     spec = task.spec
     console().print(
-        f"[bold]{spec.id}[/] v{spec.version} · {len(scorer.items)} items · split {scorer.split}"
-        f" · {spec.protocol.type} · predictions sha256 {result.predictions_hash[:12]}…"
+        f"[bold]{spec.id}[/] v{spec.version} · {len(scorer.items):,} items · split "
+        f"{scorer.split} · predictions {result.predictions_hash[:12]}"
     )
     console().print(results_table(result, spec.primary_metric))
     console().print(f"results → {out / 'results.json'} (+ items.jsonl)")
