@@ -280,7 +280,6 @@ def test_bad_predictions_exit_2_naming_line_and_problem(
         assert _fast(content, name, task) is None
 
 
-@pytest.mark.xfail(reason="the pyarrow fast path reads two objects on one line", strict=False)
 def test_two_objects_on_one_line_is_refused(tmp_path: Path, tasks: dict[str, Path]) -> None:
     first, second = (json.dumps(r) for r in records("label")[:2])
     (pred := tmp_path / "p.jsonl").write_bytes(jl("label", {1: f"{first} {second}"}, drop=(2,)))
@@ -334,9 +333,9 @@ BAD_TASKS = [
     ("bad-at-k", ("macro_f1]", "ndcg@x]"), None, "task", 13, "metrics",
      ["'ndcg@x'", "positive integer"]),
     ("yaml-syntax", ("  format: tsv", "  format: [tsv"), None, "task", 9, None, ["invalid yaml"]),
-    ("dataset-not-found", ("path: data.tsv", "path: nope.tsv"), None, "task", None, "dataset",
+    ("dataset-not-found", ("path: data.tsv", "path: nope.tsv"), None, "task", 7, "dataset.path",
      ["not found", "nope.tsv"]),
-    ("unknown-input-column", ("[text]", "[txt]"), None, "data", None, "dataset.input_fields",
+    ("unknown-input-column", ("[text]", "[txt]"), None, "task", 10, "dataset.input_fields",
      ["no column 'txt'", "columns: id, text, label, genre"]),
     ("duplicate-dataset-id", None, ("4\treview 4", "2\treview 4"), "data", 5, "id",
      ["duplicate id '2'", "line/row 3"]),

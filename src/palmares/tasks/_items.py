@@ -21,9 +21,7 @@ def build_items(rows: Rows, spec: DatasetSpec) -> ItemSet:
     for key, name in wanted:
         if name is not None and name not in rows.columns:
             known = ", ".join(rows.columns)
-            raise InputError(
-                f"no column {name!r} in {rows.source} (columns: {known})", field=key
-            )
+            raise InputError(f"no column {name!r} in {rows.source} (columns: {known})", field=key)
     ids = _ids(rows, spec.id_field)
     refs = rows.columns[spec.reference_field]
     for i, ref in enumerate(refs):
@@ -34,9 +32,9 @@ def build_items(rows: Rows, spec: DatasetSpec) -> ItemSet:
         inputs={f: rows.columns[f] for f in spec.input_fields},
         references=refs,
         slices={f: [_text(v) for v in rows.columns[f]] for f in spec.slice_fields},
-        groups=None if spec.group_field is None else [
-            _text(v) for v in rows.columns[spec.group_field]
-        ],
+        groups=None
+        if spec.group_field is None
+        else [_text(v) for v in rows.columns[spec.group_field]],
         rows=rows.lines,
         source=rows.source,
     )

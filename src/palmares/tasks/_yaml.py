@@ -25,8 +25,8 @@ def read_yaml(path: Path) -> tuple[Any, dict[Loc, int]]:
     except FileNotFoundError:
         raise InputError("file not found", file=name) from None
     except UnicodeDecodeError as exc:
-        line = path.read_bytes()[: exc.start].count(b"\n") + 1
-        raise InputError("not valid UTF-8 text", file=name, line=line) from None
+        bad = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise InputError("not valid UTF-8 text", file=name, line=bad) from None
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.load(text, Loader=yaml.SafeLoader)
@@ -54,9 +54,7 @@ def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> None:
             _walk(child, (*loc, i), lines)
 
 
-def validate_model(
-    model: type[M], data: Any, path: Path, lines: dict[Loc, int]
-) -> M:
+def validate_model(model: type[M], data: Any, path: Path, lines: dict[Loc, int]) -> M:
     """Validate ``data`` as ``model``; the first error becomes ``file:line: field: problem``."""
     if not isinstance(data, dict):
         raise InputError("expected a mapping of keys to values at the top level", file=str(path))

@@ -66,12 +66,15 @@ def read_predictions(
 # --- fast path ---------------------------------------------------------------------------------
 
 _ARROW_KINDS = {
-    ValueKind.LABEL: lambda t: pa.types.is_string(t) or pa.types.is_integer(t)
-    or pa.types.is_boolean(t),
+    ValueKind.LABEL: lambda t: (
+        pa.types.is_string(t) or pa.types.is_integer(t) or pa.types.is_boolean(t)
+    ),
     ValueKind.TEXT: pa.types.is_string,
     ValueKind.NUMBER: lambda t: pa.types.is_integer(t) or pa.types.is_floating(t),
-    ValueKind.RANKING: lambda t: pa.types.is_list(t)
-    and (pa.types.is_string(t.value_type) or pa.types.is_integer(t.value_type)),
+    ValueKind.RANKING: lambda t: (
+        pa.types.is_list(t)
+        and (pa.types.is_string(t.value_type) or pa.types.is_integer(t.value_type))
+    ),
 }
 
 
@@ -82,6 +85,8 @@ def _fast_jsonl(raw: bytes, item_ids: pa.Array, kind: ValueKind) -> pa.Array | N
         table = pajson.read_json(io.BytesIO(raw.removeprefix(b"\xef\xbb\xbf")))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
+    if raw.rstrip().count(b"\n") + 1 != table.num_rows:
+        return None  # blank lines, or several objects on one line: the exact path decides
     if "probabilities" in table.column_names:
         return None  # checked item by item on the exact path
     if "id" not in table.column_names or "prediction" not in table.column_names:
@@ -181,8 +186,7 @@ def _exact_jsonl(raw: bytes, name: str, kind: ValueKind) -> list[Record]:
             msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
             raise InputError(f"invalid JSON: {msg}", file=name, line=lineno) from None
         if not isinstance(obj, dict):
-            raise InputError(f"expected a JSON object, got {_kind_of(obj)}", file=name,
-                             line=lineno)
+            raise InputError(f"expected a JSON object, got {_kind_of(obj)}", file=name, line=lineno)
         for key in ("id", "prediction"):
             if key not in obj:
                 raise InputError("missing", file=name, line=lineno, field=key)
@@ -208,10 +212,10 @@ def _exact_delimited(raw: bytes, delimiter: str, name: str, kind: ValueKind) -> 
         if key not in header:
             raise InputError(f"no {key!r} column in the header", file=name, line=1, field=key)
     col = {h: i for i, h in enumerate(header)}
-    proba_cols = {h[len(_PROBA_PREFIX):]: i for h, i in col.items() if h.startswith(_PROBA_PREFIX)}
+    proba_cols = {h[len(_PROBA_PREFIX) :]: i for h, i in col.items() if h.startswith(_PROBA_PREFIX)}
     records: list[Record] = []
     for row in reader:
-        where = {"file": name, "line": reader.line_num}
+        where: dict[str, Any] = {"file": name, "line": reader.line_num}
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
@@ -221,8 +225,10 @@ def _exact_delimited(raw: bytes, delimiter: str, name: str, kind: ValueKind) -> 
         value = _check_value(cell.split() if kind is ValueKind.RANKING else cell, kind, where)
         proba = None
         if proba_cols:
-            proba = {label: _to_float(row[i], f"probabilities.{label}", where)
-                     for label, i in proba_cols.items()}
+            proba = {
+                label: _to_float(row[i], f"probabilities.{label}", where)
+                for label, i in proba_cols.items()
+            }
             proba = _check_probabilities(proba, where)
         records.append((reader.line_num, item_id, value, proba))
     return records
@@ -236,31 +242,42 @@ def _align(records: list[Record], items: ItemSet, name: str, digest: str) -> Pre
     for lineno, item_id, value, proba in records:
         pos = index.get(item_id)
         if pos is None:
-            raise InputError(f"unknown id {item_id!r}: no such item in this task split",
-                             file=name, line=lineno, field="id")
+            raise InputError(
+                f"unknown id {item_id!r}: no such item in this task split",
+                file=name,
+                line=lineno,
+                field="id",
+            )
         if item_id in first_line:
-            raise InputError(f"duplicate id {item_id!r} (first seen on line {first_line[item_id]})",
-                             file=name, line=lineno, field="id")
+            raise InputError(
+                f"duplicate id {item_id!r} (first seen on line {first_line[item_id]})",
+                file=name,
+                line=lineno,
+                field="id",
+            )
         first_line[item_id] = lineno
         values[pos] = value
         probas[pos] = proba
     missing = [items.ids[i] for i in range(len(items)) if items.ids[i] not in first_line]
     if missing:
         shown = ", ".join(repr(m) for m in missing[:5]) + (" …" if len(missing) > 5 else "")
-        raise InputError(f"missing predictions for {len(missing)} of {len(items)} items: {shown}",
-                         file=name)
+        raise InputError(
+            f"missing predictions for {len(missing)} of {len(items)} items: {shown}", file=name
+        )
     with_proba = sum(p is not None for p in probas)
     if with_proba not in (0, len(probas)):
-        raise InputError("probabilities are given for some items but not all", file=name,
-                         field="probabilities")
+        raise InputError(
+            "probabilities are given for some items but not all", file=name, field="probabilities"
+        )
     probabilities = [p for p in probas if p is not None] if with_proba else None
     return Predictions(values=values, probabilities=probabilities, digest=digest, source=name)
 
 
 def _check_id(value: Any, where: dict[str, Any]) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
-        raise InputError(f"expected a non-empty string or integer, got {_kind_of(value)}",
-                         field="id", **where)
+        raise InputError(
+            f"expected a non-empty string or integer, got {_kind_of(value)}", field="id", **where
+        )
     return str(value)
 
 
@@ -271,6 +288,8 @@ def _check_value(value: Any, kind: ValueKind, where: dict[str, Any]) -> Any:
             return "true" if value else "false"
         if isinstance(value, int) or (isinstance(value, str) and value != ""):
             return str(value)
+        if isinstance(value, float) and value.is_integer():
+            return str(int(value))  # 1.0 is label "1", as in references
         problem = f"expected a label (a non-empty string or an integer), got {got}"
     elif kind is ValueKind.TEXT:
         if isinstance(value, str):
@@ -303,12 +322,16 @@ def _check_probabilities(value: Any, where: dict[str, Any]) -> dict[str, float] 
     if value is None:
         return None
     if not isinstance(value, dict) or not value:
-        raise InputError(f"expected an object label → probability, got {_kind_of(value)}",
-                         field="probabilities", **where)
+        raise InputError(
+            f"expected an object label → probability, got {_kind_of(value)}",
+            field="probabilities",
+            **where,
+        )
     out = {str(k): _to_float(v, f"probabilities.{k}", where) for k, v in value.items()}
     if any(p < 0 or p > 1 for p in out.values()) or abs(sum(out.values()) - 1) > 1e-3:
-        raise InputError("probabilities must lie in [0, 1] and sum to 1",
-                         field="probabilities", **where)
+        raise InputError(
+            "probabilities must lie in [0, 1] and sum to 1", field="probabilities", **where
+        )
     return out
 
 
@@ -317,8 +340,15 @@ def _reject_constant(name: str) -> float:
 
 
 def _kind_of(value: Any) -> str:
-    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
-             list: "a list", dict: "an object", type(None): "null"}
+    names = {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "an object",
+        type(None): "null",
+    }
     if isinstance(value, str) and value == "":
         return "an empty string"
     return names.get(type(value), type(value).__name__)

@@ -21,6 +21,7 @@ class Task:
     spec: TaskSpec
     base_dir: Path
     path: Path | None = None
+    lines: dict[tuple[str | int, ...], int] = field(default_factory=dict, repr=False)
     _items: dict[str, ItemSet] = field(default_factory=dict, repr=False)
     _hashes: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -52,11 +53,21 @@ class Task:
             location = self.location(split)
             fmt = self.spec.dataset.format
             if fmt not in _REMOTE_FORMATS and not Path(location).exists():
+                key = "splits" if self.spec.dataset.splits else "path"
                 raise InputError(
-                    f"dataset file not found: {location}", file=self._name, field="dataset"
+                    f"dataset file not found: {location}",
+                    file=self._name,
+                    line=self._line("dataset", key),
+                    field=f"dataset.{key}",
                 )
             rows = loader_registry().get(fmt)(location, self.spec.dataset)
-            self._items[split] = build_items(rows, self.spec.dataset)
+            try:
+                self._items[split] = build_items(rows, self.spec.dataset)
+            except InputError as exc:
+                if exc.file is not None or exc.field is None:
+                    raise
+                # a spec key that does not fit the data: point at the key in the task file
+                raise exc.located(file=self._name, line=self._line(*exc.field.split("."))) from None
         return self._items[split]
 
     def dataset_hash(self, split: str | None = None) -> str:
@@ -79,6 +90,9 @@ class Task:
     @property
     def value_kind(self) -> ValueKind:
         return _value_kind(self.metrics(), self._name)
+
+    def _line(self, *loc: str) -> int | None:
+        return self.lines.get(loc)
 
     @property
     def _name(self) -> str:
@@ -124,7 +138,7 @@ def load_task(path: str | Path) -> Task:
             "a metric is listed twice", file=name, line=line_of("metrics"), field="metrics"
         )
     _value_kind(metrics, name, line_of("metrics"))
-    return Task(spec=spec, base_dir=path.resolve().parent, path=path)
+    return Task(spec=spec, base_dir=path.resolve().parent, path=path, lines=lines)
 
 
 def _value_kind(metrics: list[Metric[Any]], file: str, line: int | None = None) -> ValueKind:

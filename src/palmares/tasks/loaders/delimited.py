@@ -30,8 +30,11 @@ def _load(location: str, delimiter: str, quoting: bool) -> Rows:
     first = raw.split(b"\n", 1)[0].decode("utf-8").rstrip("\r")
     if not first.strip():
         raise InputError("empty file or missing header row", file=location, line=1)
-    header = next(csv.reader([first], delimiter=delimiter, quoting=csv.QUOTE_MINIMAL if quoting
-                             else csv.QUOTE_NONE))
+    header = next(
+        csv.reader(
+            [first], delimiter=delimiter, quoting=csv.QUOTE_MINIMAL if quoting else csv.QUOTE_NONE
+        )
+    )
     if len(set(header)) != len(header):
         raise InputError("duplicate column names in the header", file=location, line=1)
     try:

@@ -19,8 +19,7 @@ def _datasets() -> Any:
         import datasets
     except ImportError:
         raise InputError(
-            "format 'hf' needs the Hugging Face datasets library: "
-            'pip install "palmares[hf]"',
+            "format 'hf' needs the Hugging Face datasets library: pip install \"palmares[hf]\"",
             field="dataset.format",
         ) from None
     return datasets
