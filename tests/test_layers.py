@@ -13,8 +13,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "palmares"
 ALLOWED = {
     "core": set(),
     "stats": set(),
-    "metrics": {"core", "stats"},
-    "tasks": {"core", "metrics"},
+    "metrics": {"core", "stats", "_plugins"},
+    "tasks": {"core", "metrics", "_plugins"},
     "engine": {"core", "metrics", "stats", "tasks", "_version"},
 }
 CORE_THIRD_PARTY = {"pydantic", "numpy"}

@@ -11,9 +11,9 @@ where ``register(registry)`` calls ``registry.add(MyMetric)`` for each metric cl
 from __future__ import annotations
 
 from collections.abc import Iterator
-from importlib.metadata import entry_points
 from typing import Any
 
+from palmares._plugins import fill_registry
 from palmares.core import InputError
 from palmares.metrics._base import Metric
 
@@ -60,14 +60,6 @@ def metric_registry() -> MetricRegistry:
     global _registry
     if _registry is None:
         registry = MetricRegistry()
-        loaded = set()
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
-            ep.load()(registry)
-            loaded.add(ep.value)
-        if "palmares.metrics._builtins:register" not in loaded:
-            # Running from a source tree that was never installed: no entry point metadata.
-            from palmares.metrics._builtins import register
-
-            register(registry)
+        fill_registry(registry, ENTRY_POINT_GROUP, "palmares.metrics._builtins:register")
         _registry = registry
     return _registry

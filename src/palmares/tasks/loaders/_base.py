@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Any
 
+from palmares._plugins import fill_registry
 from palmares.core import DatasetSpec, InputError
 
 ENTRY_POINT_GROUP = "palmares.loaders"
@@ -61,14 +63,7 @@ def loader_registry() -> LoaderRegistry:
     global _registry
     if _registry is None:
         registry = LoaderRegistry()
-        loaded = set()
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
-            ep.load()(registry)
-            loaded.add(ep.value)
-        if "palmares.tasks._builtins:register" not in loaded:
-            from palmares.tasks._builtins import register
-
-            register(registry)
+        fill_registry(registry, ENTRY_POINT_GROUP, "palmares.tasks._builtins:register")
         _registry = registry
     return _registry
 
@@ -81,3 +76,13 @@ def columns_from_records(records: list[Any], source: str) -> dict[str, list[Any]
             raise InputError(f"row {i + 1} is not an object", file=source)
         names.update(dict.fromkeys(rec))
     return {name: [rec.get(name) for rec in records] for name in names}
+
+
+def read_json_document(location: str) -> Any:
+    """Parse a whole JSON file; bad encoding or syntax becomes an :class:`InputError`."""
+    try:
+        return json.loads(Path(location).read_bytes().decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise InputError("not valid UTF-8 text", file=location) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON: {exc.msg}", file=location, line=exc.lineno) from None

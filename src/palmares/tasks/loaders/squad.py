@@ -4,21 +4,14 @@ question with fields ``id``, ``title``, ``context``, ``question`` and ``answers`
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 from palmares.core import DatasetSpec, InputError
-from palmares.tasks.loaders._base import Rows
+from palmares.tasks.loaders._base import Rows, read_json_document
 
 
 def load(location: str, spec: DatasetSpec) -> Rows:
-    try:
-        doc = json.loads(Path(location).read_bytes().decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise InputError("not valid UTF-8 text", file=location) from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg}", file=location, line=exc.lineno) from None
+    doc = read_json_document(location)
     cols: dict[str, list[Any]] = {k: [] for k in ("id", "title", "context", "question", "answers")}
     try:
         for article in doc["data"]:
