@@ -20,6 +20,7 @@ import palmares.cli._tasks
 from palmares import InputError, Scorer, Task, load_task, read_predictions
 from palmares.cli import cli
 from palmares.core import sha256_hex
+from palmares.tasks import IdIndex
 from palmares.tasks import predictions as pr
 
 assert palmares.cli._eval and palmares.cli._tasks  # imported to register the sub-commands
@@ -240,7 +241,7 @@ def tasks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def _fast(raw: bytes, name: str, task: Task) -> Any:
-    ids = pr.pa.array(task.items().ids, type=pr.pa.string())
+    ids = IdIndex(pr.pa.array(task.items().ids, type=pr.pa.string()))
     if sep := {".csv": ",", ".tsv": "\t"}.get(Path(name).suffix):
         return pr._fast_delimited(raw, sep, ids, task.value_kind)
     return pr._fast_jsonl(raw, ids, task.value_kind)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
+from numpy.typing import NDArray
 
 from palmares.core import InputError, ItemSet, Predictions, ValueKind
 from palmares.metrics import LabelData, MetricData, NumberData, RankingData, TextData
@@ -27,7 +28,7 @@ def prepare_references(items: ItemSet, kind: ValueKind) -> Any:
         except (TypeError, ValueError) as exc:
             raise InputError(f"reference {exc}", field="reference", **items.where(i)) from None
     if kind is ValueKind.LABEL:
-        return pa.array(out, type=pa.string())
+        return EncodedLabels.encode(pa.array(out, type=pa.string()))
     if kind is ValueKind.NUMBER:
         return np.asarray(out, dtype=np.float64)
     return out
@@ -91,23 +92,42 @@ def metric_data(refs: Any, predictions: Predictions, kind: ValueKind, language: 
     return RankingData(refs=refs, preds=pylist)
 
 
+@dataclass(frozen=True)
+class EncodedLabels:
+    """Labels as (distinct values, code of each item): how references are kept between files."""
+
+    values: list[str]
+    codes: NDArray[np.int64]
+
+    @classmethod
+    def encode(cls, labels: pa.Array) -> EncodedLabels:
+        encoded = labels if pa.types.is_dictionary(labels.type) else labels.dictionary_encode()
+        return cls(
+            values=encoded.dictionary.cast(pa.string()).to_pylist(),
+            codes=encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64),
+        )
+
+
 def _label_data(
-    refs: pa.Array, values: Sequence[Any] | pa.Array, probabilities: list[dict[str, float]] | None
+    refs: EncodedLabels,
+    values: Sequence[Any] | pa.Array,
+    probabilities: list[dict[str, float]] | None,
 ) -> LabelData:
-    preds = values if isinstance(values, pa.Array) else pa.array(values, type=pa.string())
-    universe = pa.concat_arrays([refs, preds])
+    array = values if isinstance(values, pa.Array) else pa.array(values, type=pa.string())
+    preds = EncodedLabels.encode(array)
+    names = set(refs.values) | set(preds.values)
     if probabilities is not None:
-        extra = sorted({label for p in probabilities for label in p})
-        universe = pa.concat_arrays([universe, pa.array(extra, type=pa.string())])
-    unique = pc.unique(universe)
-    labels = unique.take(pc.sort_indices(unique))
+        names |= {label for p in probabilities for label in p}
+    labels = sorted(names)
+    position = {label: i for i, label in enumerate(labels)}
     proba = None
     if probabilities is not None:
-        names = labels.to_pylist()
-        proba = np.array([[p.get(name, 0.0) for name in names] for p in probabilities])
+        proba = np.array([[p.get(name, 0.0) for name in labels] for p in probabilities])
+
+    def recode(enc: EncodedLabels) -> NDArray[np.int64]:
+        lookup = np.array([position[v] for v in enc.values], dtype=np.int64)
+        return lookup[enc.codes] if enc.codes.size else enc.codes
+
     return LabelData(
-        refs=pc.index_in(refs, value_set=labels).to_numpy().astype(np.int64),
-        preds=pc.index_in(preds, value_set=labels).to_numpy().astype(np.int64),
-        labels=tuple(labels.to_pylist()),
-        probabilities=proba,
+        refs=recode(refs), preds=recode(preds), labels=tuple(labels), probabilities=proba
     )

@@ -15,8 +15,8 @@ from palmares.core import ItemSet, Predictions, Score, ScoreTable, StatisticsSpe
 from palmares.engine._prepare import metric_data, prepare_references
 from palmares.engine.results import RunResult
 from palmares.metrics import CorpusMetric, MeanMetric, Metric, MetricData
-from palmares.stats import bootstrap_totals, mean_interval, percentile_interval
-from palmares.tasks import Task, read_predictions
+from palmares.stats import Sufficient, bootstrap_totals, mean_interval, percentile_interval
+from palmares.tasks import IdIndex, Task, read_predictions
 
 
 @dataclass(frozen=True)
@@ -46,14 +46,21 @@ class Scorer:
         self.kind = task.value_kind
         self.metrics = task.metrics()
         self._refs = prepare_references(self.items, self.kind)
-        self._item_ids = pa.array(self.items.ids, type=pa.string())
+        self._index = IdIndex(pa.array(self.items.ids, type=pa.string()))
         self._clusters = _codes(self.items.groups) if self.items.groups is not None else None
-        self._slices = {
-            name: np.asarray(values, dtype=object) for name, values in self.items.slices.items()
-        }
+        self._subsets = [_Subset("", None, self._clusters, len(self.items))]
+        for name, values in self.items.slices.items():
+            array = np.asarray(values, dtype=object)
+            for value in sorted(set(values)):
+                mask = array == value
+                clusters = None if self._clusters is None else self._clusters[mask]
+                self._subsets.append(_Subset(f"{name}={value}", mask, clusters, int(mask.sum())))
+        # provenance hashes are part of preparing the task, not of scoring each file
+        self._task_hash = task.hash
+        self._dataset_hash = task.dataset_hash(self.split)
 
     def read(self, path: str) -> Predictions:
-        return read_predictions(path, self.items, self.kind, item_ids=self._item_ids)
+        return read_predictions(path, self.items, self.kind, index=self._index)
 
     def score_file(self, path: str) -> RunResult:
         return self.score(self.read(path))
@@ -71,33 +78,26 @@ class Scorer:
             )
         table = ScoreTable()
         item_scores: dict[str, NDArray[np.float64]] = {}
-        overall = _Subset("", None, self._clusters, len(self.items))
         for metric in self.metrics:
             per_item = metric.item_scores(data)
-            for name, score in self._score(metric, data, per_item, overall).items():
-                table.scores[name] = score
             if per_item is not None:
                 item_scores[metric.label] = per_item
-        for field, values in self._slices.items():
-            by_value: dict[str, dict[str, Score]] = {}
-            for value in sorted(set(values.tolist())):
-                mask = values == value
-                clusters = None if self._clusters is None else self._clusters[mask]
-                subset = _Subset(f"{field}={value}", mask, clusters, int(mask.sum()))
-                scores: dict[str, Score] = {}
-                for metric in self.metrics:
-                    per_item = item_scores.get(metric.label)
-                    scores.update(self._score(metric, data, per_item, subset))
-                by_value[value] = scores
-            table.slices[field] = by_value
+            suff = metric.sufficient(data) if isinstance(metric, CorpusMetric) else None
+            for subset in self._subsets:
+                scores = self._score(metric, data, per_item, suff, subset)
+                if subset.mask is None:
+                    table.scores.update(scores)
+                else:
+                    field, _, value = subset.key.partition("=")
+                    table.slices.setdefault(field, {}).setdefault(value, {}).update(scores)
         return RunResult(
             task={
                 "id": self.task.spec.id,
                 "version": self.task.spec.version,
-                "hash": self.task.hash,
+                "hash": self._task_hash,
             },
             split=self.split,
-            dataset_hash=self.task.dataset_hash(self.split),
+            dataset_hash=self._dataset_hash,
             predictions_hash=predictions.digest,
             palmares_version=__version__,
             statistics=self.statistics.model_dump(),
@@ -112,6 +112,7 @@ class Scorer:
         metric: Metric[Any],
         data: MetricData,
         per_item: NDArray[np.float64] | None,
+        suff: Sufficient | None,
         subset: _Subset,
     ) -> dict[str, Score]:
         conf = self.statistics.confidence
@@ -121,8 +122,7 @@ class Scorer:
             ci, method = mean_interval(values, subset.clusters, conf)
             value = float(values.mean()) if values.size else float("nan")
             return {metric.label: Score(value, ci, int(values.size), method, conf)}
-        assert isinstance(metric, CorpusMetric)
-        suff = metric.sufficient(data)
+        assert isinstance(metric, CorpusMetric) and suff is not None
         if subset.mask is not None:
             suff = suff.subset(subset.mask)
         point = metric.from_totals(suff.totals(), data)[0]

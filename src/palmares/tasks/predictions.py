@@ -26,17 +26,18 @@ import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 
 from palmares.core import InputError, ItemSet, Predictions, ValueKind, sha256_hex
+from palmares.tasks._id_index import IdIndex
 
 _PROBA_PREFIX = "probabilities."
 
 
 def read_predictions(
-    path: str | Path, items: ItemSet, kind: ValueKind, *, item_ids: pa.Array | None = None
+    path: str | Path, items: ItemSet, kind: ValueKind, *, index: IdIndex | None = None
 ) -> Predictions:
     """Read ``path`` and return predictions aligned on ``items`` (one per item, in item order).
 
-    ``item_ids`` is the items' ids as a pyarrow string array; pass it when scoring many files
-    against the same items to skip rebuilding it.
+    ``index`` is the items' :class:`IdIndex`; pass it when scoring many files against the same
+    items, so that it is built once.
     """
     path = Path(path)
     name = str(path)
@@ -44,16 +45,15 @@ def read_predictions(
         raw = path.read_bytes()
     except FileNotFoundError:
         raise InputError("file not found", file=name) from None
-    if not raw.removeprefix(b"\xef\xbb\xbf").strip():
+    body = raw.removeprefix(b"\xef\xbb\xbf")
+    if not body or body.isspace():
         raise InputError("the file is empty", file=name)
     digest = sha256_hex(raw)
     delimiter = {".csv": ",", ".tsv": "\t"}.get(path.suffix.lower())
-    if item_ids is None:
-        item_ids = pa.array(items.ids, type=pa.string())
+    if index is None:
+        index = IdIndex(pa.array(items.ids, type=pa.string()))
     fast = (
-        _fast_delimited(raw, delimiter, item_ids, kind)
-        if delimiter
-        else _fast_jsonl(raw, item_ids, kind)
+        _fast_delimited(raw, delimiter, index, kind) if delimiter else _fast_jsonl(raw, index, kind)
     )
     if fast is not None:
         return Predictions(values=fast, digest=digest, source=name)
@@ -78,14 +78,14 @@ _ARROW_KINDS = {
 }
 
 
-def _fast_jsonl(raw: bytes, item_ids: pa.Array, kind: ValueKind) -> pa.Array | None:
+def _fast_jsonl(raw: bytes, index: IdIndex, kind: ValueKind) -> pa.Array | None:
     if not _is_utf8(raw):
         return None  # pyarrow would take the bytes as they are; the exact path names the line
     try:
         table = pajson.read_json(io.BytesIO(raw.removeprefix(b"\xef\xbb\xbf")))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    if raw.rstrip().count(b"\n") + 1 != table.num_rows:
+    if _line_count(raw) != table.num_rows:
         return None  # blank lines, or several objects on one line: the exact path decides
     if "probabilities" in table.column_names:
         return None  # checked item by item on the exact path
@@ -99,12 +99,10 @@ def _fast_jsonl(raw: bytes, item_ids: pa.Array, kind: ValueKind) -> pa.Array | N
         return None
     if kind is ValueKind.LABEL and not pa.types.is_string(pred.type):
         pred = pred.cast(pa.string())
-    return _fast_align(ids, pred, item_ids, kind)
+    return _fast_align(ids, pred, index, kind)
 
 
-def _fast_delimited(
-    raw: bytes, delimiter: str, item_ids: pa.Array, kind: ValueKind
-) -> pa.Array | None:
+def _fast_delimited(raw: bytes, delimiter: str, index: IdIndex, kind: ValueKind) -> pa.Array | None:
     if not _is_utf8(raw):
         return None
     try:
@@ -132,20 +130,29 @@ def _fast_delimited(
             return None
     elif kind is ValueKind.RANKING:
         pred = pc.utf8_split_whitespace(pred)
-    return _fast_align(ids, pred, item_ids, kind)
+    return _fast_align(ids, pred, index, kind)
 
 
 def _is_utf8(raw: bytes) -> bool:
+    """UTF-8 validation without decoding into a Python string (pyarrow's validator, no copy)."""
+    offsets = pa.py_buffer(np.array([0, len(raw)], dtype=np.int64))
+    text = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(raw)])
     try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError:
+        text.validate(full=True)
+    except pa.ArrowInvalid:
         return False
     return True
 
 
-def _fast_align(
-    ids: pa.Array, pred: pa.Array, item_ids: pa.Array, kind: ValueKind
-) -> pa.Array | None:
+def _line_count(raw: bytes) -> int:
+    """Lines up to the last non-blank byte, counted without copying the file."""
+    end = len(raw)
+    while end and raw[end - 1] in b" \t\r\n":
+        end -= 1
+    return raw.count(b"\n", 0, end) + 1
+
+
+def _fast_align(ids: pa.Array, pred: pa.Array, index: IdIndex, kind: ValueKind) -> pa.Array | None:
     if ids.null_count:
         return None
     if kind is ValueKind.LABEL and pc.any(pc.equal(pred, "")).as_py():
@@ -154,15 +161,11 @@ def _fast_align(
         return None
     if not pa.types.is_string(ids.type):
         ids = ids.cast(pa.string())
-    positions = pc.index_in(ids, value_set=item_ids)
-    n = len(item_ids)
-    if positions.null_count or len(positions) != n:
-        return None  # unknown or duplicate ids, or missing ones: the exact path says which
-    pos = positions.to_numpy(zero_copy_only=False)
-    order = np.empty(n, dtype=np.int64)
-    order[pos] = np.arange(n)
-    if np.bincount(pos, minlength=n).max() != 1:
-        return None
+    order = index.alignment(ids)
+    if order is None:
+        return None  # unknown, duplicate or missing ids: the exact path says which and where
+    if kind is ValueKind.LABEL:
+        pred = pred.dictionary_encode()  # few distinct labels: move small codes, not strings
     return pred.take(pa.array(order))
 
 
