@@ -24,7 +24,7 @@ class _Subset:
     """The items a score is computed on: all of them, or one slice value."""
 
     key: str
-    mask: NDArray[np.bool_] | None
+    positions: NDArray[np.int64] | None  # None: every item
     clusters: NDArray[np.int64] | None
     n: int
 
@@ -52,9 +52,11 @@ class Scorer:
         for name, values in self.items.slices.items():
             array = np.asarray(values, dtype=object)
             for value in sorted(set(values)):
-                mask = array == value
-                clusters = None if self._clusters is None else self._clusters[mask]
-                self._subsets.append(_Subset(f"{name}={value}", mask, clusters, int(mask.sum())))
+                positions = np.flatnonzero(array == value)
+                clusters = None if self._clusters is None else self._clusters[positions]
+                self._subsets.append(
+                    _Subset(f"{name}={value}", positions, clusters, int(positions.size))
+                )
         # provenance hashes are part of preparing the task, not of scoring each file
         self._task_hash = task.hash
         self._dataset_hash = task.dataset_hash(self.split)
@@ -85,7 +87,7 @@ class Scorer:
             suff = metric.sufficient(data) if isinstance(metric, CorpusMetric) else None
             for subset in self._subsets:
                 scores = self._score(metric, data, per_item, suff, subset)
-                if subset.mask is None:
+                if subset.positions is None:
                     table.scores.update(scores)
                 else:
                     field, _, value = subset.key.partition("=")
@@ -118,13 +120,13 @@ class Scorer:
         conf = self.statistics.confidence
         if isinstance(metric, MeanMetric):
             assert per_item is not None
-            values = per_item if subset.mask is None else per_item[subset.mask]
+            values = per_item if subset.positions is None else per_item[subset.positions]
             ci, method = mean_interval(values, subset.clusters, conf)
             value = float(values.mean()) if values.size else float("nan")
             return {metric.label: Score(value, ci, int(values.size), method, conf)}
         assert isinstance(metric, CorpusMetric) and suff is not None
-        if subset.mask is not None:
-            suff = suff.subset(subset.mask)
+        if subset.positions is not None:
+            suff = suff.subset(subset.positions)
         point = metric.from_totals(suff.totals(), data)[0]
         rng = np.random.default_rng(
             np.random.SeedSequence(

@@ -41,14 +41,15 @@ class Sufficient:
     def n(self) -> int:
         return int(self.codes.size)
 
-    def totals(self, mask: NDArray[np.bool_] | None = None) -> NDArray[np.float64]:
-        """Sum of the items' vectors (optionally only where ``mask``), shape ``(1, d)``."""
-        codes = self.codes if mask is None else self.codes[mask]
+    def totals(self, items: NDArray[np.int64] | None = None) -> NDArray[np.float64]:
+        """Sum of the vectors of all items (or of the ``items`` given), shape ``(1, d)``."""
+        codes = self.codes if items is None else self.codes[items]
         counts = np.bincount(codes, minlength=self.table.shape[0]).astype(np.float64)
         return (counts @ self.table)[None, :]
 
-    def subset(self, mask: NDArray[np.bool_]) -> Sufficient:
-        return Sufficient(self.codes[mask], self.table)
+    def subset(self, items: NDArray[np.int64] | NDArray[np.bool_]) -> Sufficient:
+        """The statistics of some items only (positions or a boolean mask)."""
+        return Sufficient(self.codes[items], self.table)
 
 
 def bootstrap_totals(

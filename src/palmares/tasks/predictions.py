@@ -16,6 +16,7 @@ import csv
 import io
 import json
 import math
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -48,13 +49,18 @@ def read_predictions(
     body = raw.removeprefix(b"\xef\xbb\xbf")
     if not body or body.isspace():
         raise InputError("the file is empty", file=name)
-    digest = sha256_hex(raw)
-    delimiter = {".csv": ",", ".tsv": "\t"}.get(path.suffix.lower())
-    if index is None:
-        index = IdIndex(pa.array(items.ids, type=pa.string()))
-    fast = (
-        _fast_delimited(raw, delimiter, index, kind) if delimiter else _fast_jsonl(raw, index, kind)
-    )
+    # hashlib releases the GIL on large inputs: the digest runs beside the parsing
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        digest_future = pool.submit(sha256_hex, raw)
+        delimiter = {".csv": ",", ".tsv": "\t"}.get(path.suffix.lower())
+        if index is None:
+            index = IdIndex(pa.array(items.ids, type=pa.string()))
+        fast = (
+            _fast_delimited(raw, delimiter, index, kind)
+            if delimiter
+            else _fast_jsonl(raw, index, kind)
+        )
+        digest = digest_future.result()
     if fast is not None:
         return Predictions(values=fast, digest=digest, source=name)
     records = (
@@ -82,7 +88,7 @@ def _fast_jsonl(raw: bytes, index: IdIndex, kind: ValueKind) -> pa.Array | None:
     if not _is_utf8(raw):
         return None  # pyarrow would take the bytes as they are; the exact path names the line
     try:
-        table = pajson.read_json(io.BytesIO(raw.removeprefix(b"\xef\xbb\xbf")))
+        table = pajson.read_json(pa.BufferReader(raw.removeprefix(b"\xef\xbb\xbf")))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     if _line_count(raw) != table.num_rows:
@@ -155,8 +161,10 @@ def _line_count(raw: bytes) -> int:
 def _fast_align(ids: pa.Array, pred: pa.Array, index: IdIndex, kind: ValueKind) -> pa.Array | None:
     if ids.null_count:
         return None
-    if kind is ValueKind.LABEL and pc.any(pc.equal(pred, "")).as_py():
-        return None
+    if kind is ValueKind.LABEL:
+        pred = pred.dictionary_encode()  # few distinct labels: check and move small codes
+        if "" in pred.dictionary.cast(pa.string()).to_pylist():
+            return None
     if kind is ValueKind.NUMBER and not pc.all(pc.is_finite(pred)).as_py():
         return None
     if not pa.types.is_string(ids.type):
@@ -164,8 +172,6 @@ def _fast_align(ids: pa.Array, pred: pa.Array, index: IdIndex, kind: ValueKind) 
     order = index.alignment(ids)
     if order is None:
         return None  # unknown, duplicate or missing ids: the exact path says which and where
-    if kind is ValueKind.LABEL:
-        pred = pred.dictionary_encode()  # few distinct labels: move small codes, not strings
     return pred.take(pa.array(order))
 
 
