@@ -9,6 +9,7 @@ fast path and the exact line-by-line path agree on them.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -242,9 +243,12 @@ def tasks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def _fast(raw: bytes, name: str, task: Task) -> Any:
     ids = IdIndex(pr.pa.array(task.items().ids, type=pr.pa.string()))
+    buf = pr.pa.py_buffer(raw)
+    pool = ThreadPoolExecutor(max_workers=1)
+    facts = pr._Background(buf, pool)
     if sep := {".csv": ",", ".tsv": "\t"}.get(Path(name).suffix):
-        return pr._fast_delimited(raw, sep, ids, task.value_kind)
-    return pr._fast_jsonl(raw, ids, task.value_kind)
+        return pr._fast_delimited(buf, facts, sep, ids, task.value_kind)
+    return pr._fast_jsonl(buf, facts, ids, task.value_kind)
 
 
 def _exact(raw: bytes, name: str, task: Task) -> Any:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import tempfile
@@ -17,6 +16,7 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from palmares.core import ScoreTable
+from palmares.engine._jsonl import json_floats, json_strings, write_jsonl
 
 
 @dataclass
@@ -57,8 +57,8 @@ class RunResult:
         (tmp / "results.json").write_text(
             json.dumps(self.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
-        with (tmp / "items.jsonl").open("w", encoding="utf-8") as fh:
-            fh.writelines(self._item_lines())
+        with (tmp / "items.jsonl").open("wb") as fh:
+            write_jsonl(fh, self._item_parts(), len(self.ids))
         if directory.exists():
             old = tmp.with_name(tmp.name + ".old")
             os.rename(directory, old)
@@ -68,19 +68,17 @@ class RunResult:
             os.rename(tmp, directory)
         return directory
 
-    def _item_lines(self) -> Any:
-        preds = (
-            self.predictions.to_pylist()
-            if isinstance(self.predictions, pa.Array)
-            else self.predictions
-        )
-        names = list(self.item_scores)
-        columns = [self.item_scores[n].tolist() for n in names]
-        dumps = json.JSONEncoder(ensure_ascii=False).encode
-        for i, item_id in enumerate(self.ids):
-            scores = {n: _finite(col[i]) for n, col in zip(names, columns, strict=True)}
-            yield dumps({"id": item_id, "prediction": preds[i], "scores": scores}) + "\n"
-
-
-def _finite(x: float) -> float | None:
-    return x if math.isfinite(x) else None
+    def _item_parts(self) -> list[str | pa.Array]:
+        """``{"id": …, "prediction": …, "scores": {…}}`` per item, as columns of JSON texts."""
+        parts: list[str | pa.Array] = [
+            '{"id": ',
+            json_strings(pa.array(self.ids, type=pa.string())),
+            ', "prediction": ',
+            json_strings(self.predictions),
+            ', "scores": {',
+        ]
+        for j, (name, column) in enumerate(self.item_scores.items()):
+            parts += [(", " if j else "") + json.dumps(name, ensure_ascii=False) + ": "]
+            parts.append(json_floats(column))
+        parts.append("}}")
+        return parts

@@ -13,10 +13,12 @@ problem and names its line and field, or accepts the file. Nothing is ever writt
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.json as pajson
 
-from palmares.core import InputError, ItemSet, Predictions, ValueKind, sha256_hex
+from palmares.core import InputError, ItemSet, Predictions, ValueKind
 from palmares.tasks._id_index import IdIndex
 
 _PROBA_PREFIX = "probabilities."
@@ -43,30 +45,87 @@ def read_predictions(
     path = Path(path)
     name = str(path)
     try:
-        raw = path.read_bytes()
+        buf = pa.memory_map(name).read_buffer()  # no copy: parsed and hashed in place
     except FileNotFoundError:
         raise InputError("file not found", file=name) from None
-    body = raw.removeprefix(b"\xef\xbb\xbf")
-    if not body or body.isspace():
+    if _is_blank(buf):
         raise InputError("the file is empty", file=name)
-    # hashlib releases the GIL on large inputs: the digest runs beside the parsing
+    delimiter = {".csv": ",", ".tsv": "\t"}.get(path.suffix.lower())
+    if index is None:
+        index = IdIndex(pa.array(items.ids, type=pa.string()))
     with ThreadPoolExecutor(max_workers=1) as pool:
-        digest_future = pool.submit(sha256_hex, raw)
-        delimiter = {".csv": ",", ".tsv": "\t"}.get(path.suffix.lower())
-        if index is None:
-            index = IdIndex(pa.array(items.ids, type=pa.string()))
+        facts = _Background(buf, pool)
         fast = (
-            _fast_delimited(raw, delimiter, index, kind)
+            _fast_delimited(buf, facts, delimiter, index, kind)
             if delimiter
-            else _fast_jsonl(raw, index, kind)
+            else _fast_jsonl(buf, facts, index, kind)
         )
-        digest = digest_future.result()
+        digest = facts.result().digest
     if fast is not None:
         return Predictions(values=fast, digest=digest, source=name)
+    raw = buf.to_pybytes()
     records = (
         _exact_delimited(raw, delimiter, name, kind) if delimiter else _exact_jsonl(raw, name, kind)
     )
     return _align(records, items, name, digest)
+
+
+@dataclass(frozen=True)
+class _Facts:
+    digest: str
+    utf8: bool
+    lines: int  # lines up to the last non-blank byte
+
+
+def _facts(buf: pa.Buffer) -> _Facts:
+    offsets = pa.py_buffer(np.array([0, buf.size], dtype=np.int64))
+    text = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, buf])
+    try:
+        text.validate(full=True)  # UTF-8 check without decoding into a Python string
+        utf8 = True
+    except pa.ArrowInvalid:
+        utf8 = False
+    newlines = int(np.count_nonzero(np.frombuffer(buf, dtype=np.uint8) == ord("\n")))
+    tail = buf.slice(max(0, buf.size - 4096)).to_pybytes()
+    body = tail.rstrip(b" \t\r\n")
+    if not body and buf.size > len(tail):  # a long blank end: count on the whole file
+        whole = buf.to_pybytes()
+        body, tail = whole.rstrip(b" \t\r\n"), whole
+    lines = newlines - tail[len(body) :].count(b"\n") + 1
+    return _Facts(hashlib.sha256(buf).hexdigest(), utf8, lines)
+
+
+class _Background:
+    """The file's facts, computed on the second core once parsing (which uses both) is done.
+
+    Hashing, UTF-8 validation and counting newlines release the GIL, so they cost nothing while
+    the main thread aligns ids and scores.
+    """
+
+    def __init__(self, buf: pa.Buffer, pool: ThreadPoolExecutor) -> None:
+        self._buf, self._pool = buf, pool
+        self._future: Future[_Facts] | None = None
+
+    def start(self) -> None:
+        if self._future is None:
+            self._future = self._pool.submit(_facts, self._buf)
+
+    def result(self) -> _Facts:
+        self.start()
+        assert self._future is not None
+        return self._future.result()
+
+
+def _is_blank(buf: pa.Buffer) -> bool:
+    head = buf.slice(0, min(4096, buf.size)).to_pybytes().removeprefix(b"\xef\xbb\xbf")
+    if head and not head.isspace():
+        return False
+    rest = buf.to_pybytes().removeprefix(b"\xef\xbb\xbf") if buf.size > 4096 else head
+    return not rest or rest.isspace()
+
+
+def _without_bom(buf: pa.Buffer) -> pa.Buffer:
+    return buf.slice(3) if buf.slice(0, min(3, buf.size)).to_pybytes() == b"\xef\xbb\xbf" else buf
 
 
 # --- fast path ---------------------------------------------------------------------------------
@@ -84,15 +143,23 @@ _ARROW_KINDS = {
 }
 
 
-def _fast_jsonl(raw: bytes, index: IdIndex, kind: ValueKind) -> pa.Array | None:
-    if not _is_utf8(raw):
-        return None  # pyarrow would take the bytes as they are; the exact path names the line
+def _fast_jsonl(
+    buf: pa.Buffer, facts: _Background, index: IdIndex, kind: ValueKind
+) -> pa.Array | None:
     try:
-        table = pajson.read_json(pa.BufferReader(raw.removeprefix(b"\xef\xbb\xbf")))
+        table = pajson.read_json(pa.BufferReader(_without_bom(buf)))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    if _line_count(raw) != table.num_rows:
+    facts.start()
+    values = _fast_columns(table, index, kind)
+    if values is None or not facts.result().utf8:
+        return None  # pyarrow takes the bytes as they are; the exact path names the line
+    if facts.result().lines != table.num_rows:
         return None  # blank lines, or several objects on one line: the exact path decides
+    return values
+
+
+def _fast_columns(table: pa.Table, index: IdIndex, kind: ValueKind) -> pa.Array | None:
     if "probabilities" in table.column_names:
         return None  # checked item by item on the exact path
     if "id" not in table.column_names or "prediction" not in table.column_names:
@@ -108,12 +175,12 @@ def _fast_jsonl(raw: bytes, index: IdIndex, kind: ValueKind) -> pa.Array | None:
     return _fast_align(ids, pred, index, kind)
 
 
-def _fast_delimited(raw: bytes, delimiter: str, index: IdIndex, kind: ValueKind) -> pa.Array | None:
-    if not _is_utf8(raw):
-        return None
+def _fast_delimited(
+    buf: pa.Buffer, facts: _Background, delimiter: str, index: IdIndex, kind: ValueKind
+) -> pa.Array | None:
     try:
         table = pacsv.read_csv(
-            io.BytesIO(raw.removeprefix(b"\xef\xbb\xbf")),
+            pa.BufferReader(_without_bom(buf)),
             parse_options=pacsv.ParseOptions(delimiter=delimiter),
             convert_options=pacsv.ConvertOptions(
                 column_types={"id": pa.string(), "prediction": pa.string()},
@@ -122,6 +189,12 @@ def _fast_delimited(raw: bytes, delimiter: str, index: IdIndex, kind: ValueKind)
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
+    facts.start()
+    values = _fast_csv_columns(table, index, kind)
+    return values if values is not None and facts.result().utf8 else None
+
+
+def _fast_csv_columns(table: pa.Table, index: IdIndex, kind: ValueKind) -> pa.Array | None:
     names = table.column_names
     if "id" not in names or "prediction" not in names or len(set(names)) != len(names):
         return None
@@ -139,31 +212,12 @@ def _fast_delimited(raw: bytes, delimiter: str, index: IdIndex, kind: ValueKind)
     return _fast_align(ids, pred, index, kind)
 
 
-def _is_utf8(raw: bytes) -> bool:
-    """UTF-8 validation without decoding into a Python string (pyarrow's validator, no copy)."""
-    offsets = pa.py_buffer(np.array([0, len(raw)], dtype=np.int64))
-    text = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(raw)])
-    try:
-        text.validate(full=True)
-    except pa.ArrowInvalid:
-        return False
-    return True
-
-
-def _line_count(raw: bytes) -> int:
-    """Lines up to the last non-blank byte, counted without copying the file."""
-    end = len(raw)
-    while end and raw[end - 1] in b" \t\r\n":
-        end -= 1
-    return raw.count(b"\n", 0, end) + 1
-
-
 def _fast_align(ids: pa.Array, pred: pa.Array, index: IdIndex, kind: ValueKind) -> pa.Array | None:
     if ids.null_count:
         return None
     if kind is ValueKind.LABEL:
         pred = pred.dictionary_encode()  # few distinct labels: check and move small codes
-        if "" in pred.dictionary.cast(pa.string()).to_pylist():
+        if pc.any(pc.equal(pred.dictionary.cast(pa.string()), "")).as_py():
             return None
     if kind is ValueKind.NUMBER and not pc.all(pc.is_finite(pred)).as_py():
         return None
