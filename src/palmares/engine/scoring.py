@@ -80,12 +80,15 @@ class Scorer:
             )
         table = ScoreTable()
         item_scores: dict[str, NDArray[np.float64]] = {}
+        memo: dict[tuple[Any, ...], tuple[Sufficient, NDArray[np.int64]]] = {}
         for metric in self.metrics:
             per_item = metric.item_scores(data)
             if per_item is not None:
                 item_scores[metric.label] = per_item
-            suff = metric.sufficient(data) if isinstance(metric, CorpusMetric) else None
             for subset in self._subsets:
+                suff = None
+                if isinstance(metric, CorpusMetric):
+                    suff = self._sufficient(metric, data, subset, memo)
                 scores = self._score(metric, data, per_item, suff, subset)
                 if subset.positions is None:
                     table.scores.update(scores)
@@ -109,12 +112,32 @@ class Scorer:
             item_scores=item_scores,
         )
 
+    @staticmethod
+    def _sufficient(
+        metric: CorpusMetric[Any],
+        data: MetricData,
+        subset: _Subset,
+        memo: dict[tuple[Any, ...], tuple[Sufficient, NDArray[np.int64]]],
+    ) -> tuple[Sufficient, NDArray[np.int64]]:
+        """Statistics and counts of a subset; shared by metrics with the same statistics (F1 and
+        MCC both count confusion cells), so each is computed once per file."""
+        family = metric.statistics_key()
+        if (*family, "") not in memo:
+            whole = metric.sufficient(data)
+            memo[(*family, "")] = (whole, whole.counts())
+        if (*family, subset.key) not in memo:
+            whole = memo[(*family, "")][0]
+            assert subset.positions is not None
+            part = whole.subset(subset.positions)
+            memo[(*family, subset.key)] = (part, part.counts())
+        return memo[(*family, subset.key)]
+
     def _score(
         self,
         metric: Metric[Any],
         data: MetricData,
         per_item: NDArray[np.float64] | None,
-        suff: Sufficient | None,
+        suff: tuple[Sufficient, NDArray[np.int64]] | None,
         subset: _Subset,
     ) -> dict[str, Score]:
         conf = self.statistics.confidence
@@ -125,16 +148,15 @@ class Scorer:
             value = float(values.mean()) if values.size else float("nan")
             return {metric.label: Score(value, ci, int(values.size), method, conf)}
         assert isinstance(metric, CorpusMetric) and suff is not None
-        if subset.positions is not None:
-            suff = suff.subset(subset.positions)
-        point = metric.from_totals(suff.totals(), data)[0]
+        stats, counts = suff
+        point = metric.from_totals(stats.totals(counts), data)[0]
         rng = np.random.default_rng(
             np.random.SeedSequence(
                 self.statistics.seed, spawn_key=(_stable(metric.label), _stable(subset.key))
             )
         )
         boot = metric.from_totals(
-            bootstrap_totals(suff, self.statistics.bootstrap, rng, subset.clusters), data
+            bootstrap_totals(stats, self.statistics.bootstrap, rng, subset.clusters, counts), data
         )
         intervals = percentile_interval(boot, conf)
         method = (

@@ -68,6 +68,11 @@ class CorpusMetric(Metric[D]):
 
     aggregation: ClassVar[str] = "corpus"
 
+    def statistics_key(self) -> tuple[object, ...]:
+        """Metrics with equal keys have the same sufficient statistics on the same data, so the
+        engine computes them once (F1, precision, recall and MCC all count confusion cells)."""
+        return (type(self), repr(sorted(self.options.items())))
+
     @abstractmethod
     def sufficient(self, data: D) -> Sufficient:
         """Per-item sufficient statistics (pooled where items share the same vector)."""

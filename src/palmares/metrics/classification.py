@@ -32,6 +32,9 @@ class _Confusion(CorpusMetric[LabelData]):
 
     kind = ValueKind.LABEL
 
+    def statistics_key(self) -> tuple[object, ...]:
+        return (_Confusion,)
+
     def sufficient(self, data: LabelData) -> Sufficient:
         k = len(data.labels)
         return Sufficient(data.refs * k + data.preds, np.eye(k * k))

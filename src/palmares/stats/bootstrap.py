@@ -41,11 +41,14 @@ class Sufficient:
     def n(self) -> int:
         return int(self.codes.size)
 
-    def totals(self, items: NDArray[np.int64] | None = None) -> NDArray[np.float64]:
-        """Sum of the vectors of all items (or of the ``items`` given), shape ``(1, d)``."""
-        codes = self.codes if items is None else self.codes[items]
-        counts = np.bincount(codes, minlength=self.table.shape[0]).astype(np.float64)
-        return (counts @ self.table)[None, :]
+    def counts(self) -> NDArray[np.int64]:
+        """How many items share each row of ``table``."""
+        return np.bincount(self.codes, minlength=self.table.shape[0])
+
+    def totals(self, counts: NDArray[np.int64] | None = None) -> NDArray[np.float64]:
+        """Sum of the items' vectors, shape ``(1, d)`` (``counts``: from :meth:`counts`)."""
+        counts = self.counts() if counts is None else counts
+        return (counts.astype(np.float64) @ self.table)[None, :]
 
     def subset(self, items: NDArray[np.int64] | NDArray[np.bool_]) -> Sufficient:
         """The statistics of some items only (positions or a boolean mask)."""
@@ -57,14 +60,16 @@ def bootstrap_totals(
     replicates: int,
     rng: np.random.Generator,
     clusters: NDArray[np.int64] | None = None,
+    counts: NDArray[np.int64] | None = None,
 ) -> NDArray[np.float64]:
     """Totals of ``replicates`` bootstrap resamples, shape ``(replicates, d)``.
 
     Without clusters, items are resampled with replacement. With clusters (items sharing a group
     field), whole clusters are resampled, which keeps the dependence between their items.
+    ``counts`` (from ``suff.counts()``) saves recounting when the caller has them.
     """
     if clusters is None:
-        counts = np.bincount(suff.codes, minlength=suff.table.shape[0])
+        counts = suff.counts() if counts is None else counts
         units_table = suff.table[counts > 0]
         probs = counts[counts > 0] / suff.n
         n_draws = suff.n
