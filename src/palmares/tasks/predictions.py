@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 import math
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,6 +116,10 @@ class _Background:
         assert self._future is not None
         return self._future.result()
 
+    def beside(self, fn: Callable[[], pa.Array]) -> Future[pa.Array]:
+        """Run ``fn`` on the second core too (after the facts)."""
+        return self._pool.submit(fn)
+
 
 def _is_blank(buf: pa.Buffer) -> bool:
     head = buf.slice(0, min(4096, buf.size)).to_pybytes().removeprefix(b"\xef\xbb\xbf")
@@ -151,7 +156,7 @@ def _fast_jsonl(
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     facts.start()
-    values = _fast_columns(table, index, kind)
+    values = _fast_columns(table, index, kind, facts)
     if values is None or not facts.result().utf8:
         return None  # pyarrow takes the bytes as they are; the exact path names the line
     if facts.result().lines != table.num_rows:
@@ -159,7 +164,9 @@ def _fast_jsonl(
     return values
 
 
-def _fast_columns(table: pa.Table, index: IdIndex, kind: ValueKind) -> pa.Array | None:
+def _fast_columns(
+    table: pa.Table, index: IdIndex, kind: ValueKind, second: _Background
+) -> pa.Array | None:
     if "probabilities" in table.column_names:
         return None  # checked item by item on the exact path
     if "id" not in table.column_names or "prediction" not in table.column_names:
@@ -172,7 +179,7 @@ def _fast_columns(table: pa.Table, index: IdIndex, kind: ValueKind) -> pa.Array 
         return None
     if kind is ValueKind.LABEL and not pa.types.is_string(pred.type):
         pred = pred.cast(pa.string())
-    return _fast_align(ids, pred, index, kind)
+    return _fast_align(ids, pred, index, kind, second)
 
 
 def _fast_delimited(
@@ -190,11 +197,13 @@ def _fast_delimited(
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     facts.start()
-    values = _fast_csv_columns(table, index, kind)
+    values = _fast_csv_columns(table, index, kind, facts)
     return values if values is not None and facts.result().utf8 else None
 
 
-def _fast_csv_columns(table: pa.Table, index: IdIndex, kind: ValueKind) -> pa.Array | None:
+def _fast_csv_columns(
+    table: pa.Table, index: IdIndex, kind: ValueKind, second: _Background
+) -> pa.Array | None:
     names = table.column_names
     if "id" not in names or "prediction" not in names or len(set(names)) != len(names):
         return None
@@ -209,21 +218,25 @@ def _fast_csv_columns(table: pa.Table, index: IdIndex, kind: ValueKind) -> pa.Ar
             return None
     elif kind is ValueKind.RANKING:
         pred = pc.utf8_split_whitespace(pred)
-    return _fast_align(ids, pred, index, kind)
+    return _fast_align(ids, pred, index, kind, second)
 
 
-def _fast_align(ids: pa.Array, pred: pa.Array, index: IdIndex, kind: ValueKind) -> pa.Array | None:
+def _fast_align(
+    ids: pa.Array, pred: pa.Array, index: IdIndex, kind: ValueKind, second: _Background
+) -> pa.Array | None:
     if ids.null_count:
         return None
-    if kind is ValueKind.LABEL:
-        pred = pred.dictionary_encode()  # few distinct labels: check and move small codes
-        if pc.any(pc.equal(pred.dictionary.cast(pa.string()), "")).as_py():
-            return None
     if kind is ValueKind.NUMBER and not pc.all(pc.is_finite(pred)).as_py():
         return None
+    # few distinct labels: move small codes rather than strings (encoded on the second core)
+    encoded = second.beside(pred.dictionary_encode) if kind is ValueKind.LABEL else None
     if not pa.types.is_string(ids.type):
         ids = ids.cast(pa.string())
     order = index.alignment(ids)
+    if encoded is not None:
+        pred = encoded.result()
+        if pc.any(pc.equal(pred.dictionary.cast(pa.string()), "")).as_py():
+            return None
     if order is None:
         return None  # unknown, duplicate or missing ids: the exact path says which and where
     return pred.take(pa.array(order))
