@@ -62,7 +62,8 @@ def test_json_and_parquet_give_the_same_items_as_jsonl(tmp_path: Path) -> None:
 def test_hf_format_loads_a_saved_dataset_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)\
         -> None:  # fmt: skip
     """The real `datasets` code path, on a local folder (as offline deployments use it)."""
-    datasets = pytest.importorskip("datasets")
+    import datasets
+
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     expected = _expected_hash(tmp_path)
     datasets.DatasetDict({"test": datasets.Dataset.from_list(ROWS)}).save_to_disk(
@@ -77,7 +78,6 @@ def test_hf_format_loads_a_saved_dataset_folder(tmp_path: Path, monkeypatch: pyt
 def test_hf_format_loads_data_files_through_load_dataset(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pytest.importorskip("datasets")
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "cache"))
     expected = _expected_hash(tmp_path)

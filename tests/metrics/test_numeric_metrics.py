@@ -320,7 +320,6 @@ NEGATIVE = {"mauvais", "nul", "ennuyeux", "ennui", "ridicule", "décevant", "dé
 NEGATIVE |= {"raté", "navet", "médiocre", "rien", "dommage", "ennuie", "inutile", "lourd"}
 
 
-@pytest.mark.skipif(not ALLOCINE.exists(), reason="Allociné sample not available")
 def test_calibration_on_allocine_word_list_baseline() -> None:
     """A lexicon baseline on French film reviews: P(positive) = σ(0.8 · (#positive − #negative))."""
     with ALLOCINE.open(encoding="utf-8", newline="") as f:
