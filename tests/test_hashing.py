@@ -1,0 +1,30 @@
+"""Content hashes are part of every result: their definition must not drift silently."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from palmares import load_task
+from palmares.core import canonical_json, hash_items
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "src" / "palmares" / "examples" / "avis-fr"
+
+
+def test_hash_items_hand_worked() -> None:
+    # two records; digests of their canonical JSON, sorted, prefixed by the count (8 bytes)
+    records = [{"b": "é", "a": 1}, {"a": 2}]
+    assert canonical_json(records[0]) == '{"a":1,"b":"é"}'
+    digests = sorted(hashlib.sha256(canonical_json(r).encode()).digest() for r in records)
+    expected = hashlib.sha256((2).to_bytes(8, "big") + b"".join(digests)).hexdigest()
+    assert hash_items(records) == expected
+    assert hash_items(reversed(records)) == expected
+    assert hash_items([*records, records[0]]) != expected  # a duplicated item counts
+
+
+def test_example_task_hashes_are_pinned() -> None:
+    """Changing these values means every stored result's provenance changes: do it on purpose,
+    with a note in the changelog, never as a side effect."""
+    task = load_task(EXAMPLE / "task.yaml")
+    assert task.dataset_hash() == "019373488d12b81b78e4289130ce2e314b00ad0c12b6dfd3dde2efce64eac97b"
+    assert task.hash == "e895aac88d26ad5bc2a660379bf0fd6227c5964b340673f0409d9907bab8e133"
