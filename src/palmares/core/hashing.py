@@ -7,7 +7,6 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-
 # one encoder for every call: json.dumps with options builds a new one each time
 _CANONICAL = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str

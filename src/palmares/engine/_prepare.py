@@ -26,7 +26,7 @@ def prepare_references(items: ItemSet, kind: ValueKind) -> Any:
         try:
             out.append(convert(ref))
         except (TypeError, ValueError) as exc:
-            raise InputError(f"reference {exc}", field="reference", **items.where(i)) from None
+            raise InputError(str(exc), field="reference", **items.where(i)) from None
     if kind is ValueKind.LABEL:
         return EncodedLabels.encode(pa.array(out, type=pa.string()))
     if kind is ValueKind.NUMBER:
