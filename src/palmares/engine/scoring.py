@@ -11,7 +11,7 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from palmares._version import __version__
-from palmares.core import ItemSet, Predictions, Score, ScoreTable, StatisticsSpec
+from palmares.core import InputError, ItemSet, Predictions, Score, ScoreTable, StatisticsSpec
 from palmares.engine._prepare import metric_data, prepare_references
 from palmares.engine.results import RunResult
 from palmares.metrics import CorpusMetric, MeanMetric, Metric, MetricData
@@ -23,10 +23,15 @@ from palmares.tasks import IdIndex, Task, read_predictions
 class _Subset:
     """The items a score is computed on: all of them, or one slice value."""
 
-    key: str
-    positions: NDArray[np.int64] | None  # None: every item
+    field: str | None  # None: every item
+    value: str
+    positions: NDArray[np.int64] | None
     clusters: NDArray[np.int64] | None
     n: int
+
+    @property
+    def key(self) -> str:
+        return "" if self.field is None else f"{self.field}={self.value}"
 
 
 class Scorer:
@@ -48,15 +53,13 @@ class Scorer:
         self._refs = prepare_references(self.items, self.kind)
         self._index = IdIndex(pa.array(self.items.ids, type=pa.string()))
         self._clusters = _codes(self.items.groups) if self.items.groups is not None else None
-        self._subsets = [_Subset("", None, self._clusters, len(self.items))]
+        self._subsets = [_Subset(None, "", None, self._clusters, len(self.items))]
         for name, values in self.items.slices.items():
             array = np.asarray(values, dtype=object)
             for value in sorted(set(values)):
                 positions = np.flatnonzero(array == value)
                 clusters = None if self._clusters is None else self._clusters[positions]
-                self._subsets.append(
-                    _Subset(f"{name}={value}", positions, clusters, int(positions.size))
-                )
+                self._subsets.append(_Subset(name, value, positions, clusters, int(positions.size)))
         # provenance hashes are part of preparing the task, not of scoring each file
         self._task_hash = task.hash
         self._dataset_hash = task.dataset_hash(self.split)
@@ -68,16 +71,14 @@ class Scorer:
         return self.score(self.read(path))
 
     def score(self, predictions: Predictions) -> RunResult:
-        data = metric_data(self._refs, predictions, self.kind, self.task.spec.language)
         if any(m.needs_probabilities for m in self.metrics) and predictions.probabilities is None:
-            from palmares.core import InputError
-
             names = ", ".join(m.label for m in self.metrics if m.needs_probabilities)
             raise InputError(
                 f"metrics {names} need probabilities; the file gives none",
                 file=predictions.source,
                 field="probabilities",
             )
+        data = metric_data(self._refs, predictions, self.kind, self.task.spec.language)
         table = ScoreTable()
         item_scores: dict[str, NDArray[np.float64]] = {}
         memo: dict[tuple[Any, ...], tuple[Sufficient, NDArray[np.int64]]] = {}
@@ -90,11 +91,11 @@ class Scorer:
                 if isinstance(metric, CorpusMetric):
                     suff = self._sufficient(metric, data, subset, memo)
                 scores = self._score(metric, data, per_item, suff, subset)
-                if subset.positions is None:
+                if subset.field is None:
                     table.scores.update(scores)
                 else:
-                    field, _, value = subset.key.partition("=")
-                    table.slices.setdefault(field, {}).setdefault(value, {}).update(scores)
+                    by_value = table.slices.setdefault(subset.field, {})
+                    by_value.setdefault(subset.value, {}).update(scores)
         return RunResult(
             task={
                 "id": self.task.spec.id,
