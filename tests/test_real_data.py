@@ -257,3 +257,23 @@ def test_wmt14_chrf_bleu_match_sacrebleu(tmp_path: Path) -> None:
         assert by_metric["bleu"].value == pytest.approx(
             sacrebleu.corpus_bleu(sub_h, sub_r).score, abs=1e-9
         )
+
+
+def test_calibration_metrics_without_probabilities_exit_2(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    import palmares.cli._eval  # noqa: F401
+    from palmares.cli import cli
+
+    task_path = _write_task(tmp_path, ALLOCINE.replace("METRICS", "[accuracy, brier]"))
+    items = load_task(task_path).items("random")
+    preds = _jsonl(tmp_path / "p.jsonl", [{"id": i, "prediction": "1"} for i in items.ids])
+    out = tmp_path / "out"
+    res = CliRunner().invoke(
+        cli,
+        ["eval", "--task", str(task_path), "--predictions", str(preds), "--split", "random",
+         "--output", str(out)],
+    )  # fmt: skip
+    assert res.exit_code == 2
+    assert "brier need probabilities" in res.stderr and str(preds) in res.stderr
+    assert not out.exists()
