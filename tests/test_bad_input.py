@@ -22,6 +22,7 @@ from palmares import InputError, Scorer, Task, load_task, read_predictions
 from palmares.cli import cli
 from palmares.core import sha256_hex
 from palmares.tasks import IdIndex
+from palmares.tasks import _fast_path as fp
 from palmares.tasks import predictions as pr
 
 assert palmares.cli._eval and palmares.cli._tasks  # imported to register the sub-commands
@@ -245,10 +246,10 @@ def _fast(raw: bytes, name: str, task: Task) -> Any:
     ids = IdIndex(pr.pa.array(task.items().ids, type=pr.pa.string()))
     buf = pr.pa.py_buffer(raw)
     pool = ThreadPoolExecutor(max_workers=1)
-    facts = pr._Background(buf, pool)
+    facts = fp.SecondCore(buf, pool)
     if sep := {".csv": ",", ".tsv": "\t"}.get(Path(name).suffix):
-        return pr._fast_delimited(buf, facts, sep, ids, task.value_kind)
-    return pr._fast_jsonl(buf, facts, ids, task.value_kind)
+        return fp.fast_delimited(buf, facts, sep, ids, task.value_kind)
+    return fp.fast_jsonl(buf, facts, ids, task.value_kind)
 
 
 def _exact(raw: bytes, name: str, task: Task) -> Any:

@@ -1,0 +1,193 @@
+"""The fast path for predictions files: pyarrow parses, numpy aligns, nothing per line in Python.
+
+It gives up (returns None) on anything unusual, and ``predictions.read_predictions`` then takes
+the exact path, which names the line and field of the first problem. Both must agree on every
+file they accept: ``tests/test_bad_input.py`` checks it case by case.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.json as pajson
+
+from palmares.core import ValueKind
+from palmares.tasks._id_index import IdIndex
+
+PROBA_PREFIX = "probabilities."
+
+
+@dataclass(frozen=True)
+class _Facts:
+    digest: str
+    utf8: bool
+    lines: int  # lines up to the last non-blank byte
+
+
+def _facts(buf: pa.Buffer) -> _Facts:
+    offsets = pa.py_buffer(np.array([0, buf.size], dtype=np.int64))
+    text = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, buf])
+    try:
+        text.validate(full=True)  # UTF-8 check without decoding into a Python string
+        utf8 = True
+    except pa.ArrowInvalid:
+        utf8 = False
+    newlines = int(np.count_nonzero(np.frombuffer(buf, dtype=np.uint8) == ord("\n")))
+    tail = buf.slice(max(0, buf.size - 4096)).to_pybytes()
+    body = tail.rstrip(b" \t\r\n")
+    if not body and buf.size > len(tail):  # a long blank end: count on the whole file
+        whole = buf.to_pybytes()
+        body, tail = whole.rstrip(b" \t\r\n"), whole
+    lines = newlines - tail[len(body) :].count(b"\n") + 1
+    return _Facts(hashlib.sha256(buf).hexdigest(), utf8, lines)
+
+
+class SecondCore:
+    """The file's facts, computed on the second core once parsing (which uses both) is done.
+
+    Hashing, UTF-8 validation and counting newlines release the GIL, so they cost nothing while
+    the main thread aligns ids and scores.
+    """
+
+    def __init__(self, buf: pa.Buffer, pool: ThreadPoolExecutor) -> None:
+        self._buf, self._pool = buf, pool
+        self._future: Future[_Facts] | None = None
+
+    def start(self) -> None:
+        if self._future is None:
+            self._future = self._pool.submit(_facts, self._buf)
+
+    def result(self) -> _Facts:
+        self.start()
+        assert self._future is not None
+        return self._future.result()
+
+    def beside(self, fn: Callable[[], pa.Array]) -> Future[pa.Array]:
+        """Run ``fn`` on the second core too (after the facts)."""
+        return self._pool.submit(fn)
+
+
+def is_blank(buf: pa.Buffer) -> bool:
+    head = buf.slice(0, min(4096, buf.size)).to_pybytes().removeprefix(b"\xef\xbb\xbf")
+    if head and not head.isspace():
+        return False
+    rest = buf.to_pybytes().removeprefix(b"\xef\xbb\xbf") if buf.size > 4096 else head
+    return not rest or rest.isspace()
+
+
+def _without_bom(buf: pa.Buffer) -> pa.Buffer:
+    return buf.slice(3) if buf.slice(0, min(3, buf.size)).to_pybytes() == b"\xef\xbb\xbf" else buf
+
+
+_ARROW_KINDS = {
+    ValueKind.LABEL: lambda t: (
+        pa.types.is_string(t) or pa.types.is_integer(t) or pa.types.is_boolean(t)
+    ),
+    ValueKind.TEXT: pa.types.is_string,
+    ValueKind.NUMBER: lambda t: pa.types.is_integer(t) or pa.types.is_floating(t),
+    ValueKind.RANKING: lambda t: (
+        pa.types.is_list(t)
+        and (pa.types.is_string(t.value_type) or pa.types.is_integer(t.value_type))
+    ),
+}
+
+
+def fast_jsonl(
+    buf: pa.Buffer, facts: SecondCore, index: IdIndex, kind: ValueKind
+) -> pa.Array | None:
+    try:
+        table = pajson.read_json(pa.BufferReader(_without_bom(buf)))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    facts.start()
+    values = _fast_columns(table, index, kind, facts)
+    if values is None or not facts.result().utf8:
+        return None  # pyarrow takes the bytes as they are; the exact path names the line
+    if facts.result().lines != table.num_rows:
+        return None  # blank lines, or several objects on one line: the exact path decides
+    return values
+
+
+def _fast_columns(
+    table: pa.Table, index: IdIndex, kind: ValueKind, second: SecondCore
+) -> pa.Array | None:
+    if "probabilities" in table.column_names:
+        return None  # checked item by item on the exact path
+    if "id" not in table.column_names or "prediction" not in table.column_names:
+        return None
+    ids = table.column("id").combine_chunks()
+    pred = table.column("prediction").combine_chunks()
+    if not (pa.types.is_string(ids.type) or pa.types.is_integer(ids.type)):
+        return None
+    if not _ARROW_KINDS[kind](pred.type) or pred.null_count:
+        return None
+    if kind is ValueKind.LABEL and not pa.types.is_string(pred.type):
+        pred = pred.cast(pa.string())
+    return _fast_align(ids, pred, index, kind, second)
+
+
+def fast_delimited(
+    buf: pa.Buffer, facts: SecondCore, delimiter: str, index: IdIndex, kind: ValueKind
+) -> pa.Array | None:
+    try:
+        table = pacsv.read_csv(
+            pa.BufferReader(_without_bom(buf)),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter),
+            convert_options=pacsv.ConvertOptions(
+                column_types={"id": pa.string(), "prediction": pa.string()},
+                strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    facts.start()
+    values = _fast_csv_columns(table, index, kind, facts)
+    return values if values is not None and facts.result().utf8 else None
+
+
+def _fast_csv_columns(
+    table: pa.Table, index: IdIndex, kind: ValueKind, second: SecondCore
+) -> pa.Array | None:
+    names = table.column_names
+    if "id" not in names or "prediction" not in names or len(set(names)) != len(names):
+        return None
+    if any(n.startswith(PROBA_PREFIX) for n in names):
+        return None
+    ids = table.column("id").combine_chunks()
+    pred = table.column("prediction").combine_chunks()
+    if kind is ValueKind.NUMBER:
+        try:
+            pred = pred.cast(pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+    elif kind is ValueKind.RANKING:
+        pred = pc.utf8_split_whitespace(pred)
+    return _fast_align(ids, pred, index, kind, second)
+
+
+def _fast_align(
+    ids: pa.Array, pred: pa.Array, index: IdIndex, kind: ValueKind, second: SecondCore
+) -> pa.Array | None:
+    if ids.null_count:
+        return None
+    if kind is ValueKind.NUMBER and not pc.all(pc.is_finite(pred)).as_py():
+        return None
+    # few distinct labels: move small codes rather than strings (encoded on the second core)
+    encoded = second.beside(pred.dictionary_encode) if kind is ValueKind.LABEL else None
+    if not pa.types.is_string(ids.type):
+        ids = ids.cast(pa.string())
+    order = index.alignment(ids)
+    if encoded is not None:
+        pred = encoded.result()
+        if pc.any(pc.equal(pred.dictionary.cast(pa.string()), "")).as_py():
+            return None
+    if order is None:
+        return None  # unknown, duplicate or missing ids: the exact path says which and where
+    return pred.take(pa.array(order))
