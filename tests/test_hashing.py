@@ -28,3 +28,27 @@ def test_example_task_hashes_are_pinned() -> None:
     task = load_task(EXAMPLE / "task.yaml")
     assert task.dataset_hash() == "019373488d12b81b78e4289130ce2e314b00ad0c12b6dfd3dde2efce64eac97b"
     assert task.hash == "e895aac88d26ad5bc2a660379bf0fd6227c5964b340673f0409d9907bab8e133"
+
+
+def test_column_wise_hash_equals_the_definition() -> None:
+    """tasks/_items_hash.py computes core.hash_items over ItemSet.record(i), column-wise."""
+    from palmares.core import ItemSet
+    from palmares.tasks._items_hash import items_hash
+
+    ids = ["a", 'b"q', "c\\d", "é日本", "tab\there", "new\nline"]
+    items = ItemSet(
+        ids=ids,
+        inputs={
+            "text": ["x", "y", 'say "hi"', "", "z", "\x01ctl"],
+            "choices": [["A", "B"], [], ["é"], ["1"], ["x", "y", "z"], ["q"]],
+            "n": [1, 2, 3, 4, 5, 6],
+            "meta": [{"b": 1, "a": [1, 2]}, None, {}, {"k": "v"}, {"z": 0.5}, {"a": True}],
+        },
+        references=["ok", 1, 2.5, ["a", "b"], {"x": 1}, "fin"],
+        slices={"domaine": ["f", "f", "g", "g", "h", "(missing)"]},
+        groups=["g1", "g1", "g2", "g2", "g3", "g3"],
+    )
+    expected = hash_items(items.record(i) for i in range(len(items)))
+    assert items_hash(items) == expected
+    plain = ItemSet(ids=ids, inputs={"t": ids}, references=ids)
+    assert items_hash(plain) == hash_items(plain.record(i) for i in range(len(plain)))

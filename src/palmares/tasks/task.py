@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from palmares.core import InputError, ItemSet, TaskSpec, ValueKind, hash_items, sha256_hex
+from palmares.core import InputError, ItemSet, TaskSpec, ValueKind, sha256_hex
 from palmares.metrics import Metric, metric_registry
 from palmares.tasks._items import build_items
+from palmares.tasks._items_hash import items_hash
 from palmares.tasks._yaml import read_yaml, validate_model
 from palmares.tasks.loaders import loader_registry
 
@@ -74,8 +75,7 @@ class Task:
         """Order-independent content hash of the items of one split."""
         split = self.resolve_split(split)
         if split not in self._hashes:
-            items = self.items(split)
-            self._hashes[split] = hash_items(items.record(i) for i in range(len(items)))
+            self._hashes[split] = items_hash(self.items(split))
         return self._hashes[split]
 
     @property
