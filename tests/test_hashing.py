@@ -27,7 +27,7 @@ def test_example_task_hashes_are_pinned() -> None:
     with a note in the changelog, never as a side effect."""
     task = load_task(EXAMPLE / "task.yaml")
     assert task.dataset_hash() == "019373488d12b81b78e4289130ce2e314b00ad0c12b6dfd3dde2efce64eac97b"
-    assert task.hash == "e895aac88d26ad5bc2a660379bf0fd6227c5964b340673f0409d9907bab8e133"
+    assert task.hash == "1a06fd50d994574a9872e128a40eeffd8d4b93dc52016e6b9021f6ddd6b296b5"
 
 
 def test_column_wise_hash_equals_the_definition() -> None:

@@ -58,17 +58,6 @@ class ItemSet:
             rec["group"] = self.groups[i]
         return rec
 
-    def subset(self, positions: list[int]) -> ItemSet:
-        return ItemSet(
-            ids=[self.ids[i] for i in positions],
-            inputs={k: [v[i] for i in positions] for k, v in self.inputs.items()},
-            references=[self.references[i] for i in positions],
-            slices={k: [v[i] for i in positions] for k, v in self.slices.items()},
-            groups=None if self.groups is None else [self.groups[i] for i in positions],
-            rows=None if self.rows is None else [self.rows[i] for i in positions],
-            source=self.source,
-        )
-
     def where(self, i: int) -> dict[str, Any]:
         """Location of item ``i`` in its source file, as keyword arguments of InputError."""
         if self.rows is not None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from palmares.core import InputError, ItemSet, TaskSpec, ValueKind, sha256_hex
+from palmares.core import InputError, ItemSet, TaskSpec, ValueKind, canonical_json, sha256_hex
 from palmares.metrics import Metric, metric_registry
 from palmares.tasks._items import build_items
 from palmares.tasks._items_hash import items_hash
@@ -82,7 +82,7 @@ class Task:
     def hash(self) -> str:
         """Hash of the spec's meaning and of every split's items (see ``TaskSpec.spec_hash``)."""
         per_split = {s: self.dataset_hash(s) for s in self.splits}
-        return self.spec.spec_hash(sha256_hex(repr(sorted(per_split.items()))))
+        return self.spec.spec_hash(sha256_hex(canonical_json(per_split)))
 
     def metrics(self) -> list[Metric[Any]]:
         return [metric_registry().create(m.name, m.options) for m in self.spec.metrics]
