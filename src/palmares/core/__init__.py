@@ -2,7 +2,7 @@
 
 from palmares.core.errors import InputError, PalmaresError
 from palmares.core.hashing import canonical_json, hash_items, sha256_hex
-from palmares.core.items import ItemSet, Predictions, ValueKind
+from palmares.core.items import ItemSet, Predictions, ValueKind, label_text
 from palmares.core.results import Score, ScoreTable
 from palmares.core.spec import DatasetSpec, MetricRef, ProtocolSpec, StatisticsSpec, TaskSpec
 
@@ -21,5 +21,6 @@ __all__ = [
     "ValueKind",
     "canonical_json",
     "hash_items",
+    "label_text",
     "sha256_hex",
 ]

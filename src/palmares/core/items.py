@@ -21,6 +21,22 @@ class ValueKind(StrEnum):
     RANKING = "ranking"  # an ordered list of document ids
 
 
+def label_text(value: Any) -> str | None:
+    """A class label as the text it is compared by, or None if ``value`` is not a label.
+
+    Labels are compared as text, the same way for references and predictions: ``1``, ``1.0``
+    and ``"1"`` are label ``"1"``; booleans are ``"true"`` and ``"false"``; the empty string,
+    fractions, lists and null are not labels.
+    """
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        return str(int(value))
+    if isinstance(value, str) and value:
+        return value
+    return None
+
+
 @dataclass(frozen=True)
 class ItemSet:
     """The items of one split of a task's dataset.

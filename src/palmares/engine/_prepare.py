@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
-from palmares.core import InputError, ItemSet, Predictions, ValueKind
+from palmares.core import InputError, ItemSet, Predictions, ValueKind, label_text
 from palmares.metrics import LabelData, MetricData, NumberData, RankingData, TextData
 
 
@@ -35,13 +35,10 @@ def prepare_references(items: ItemSet, kind: ValueKind) -> Any:
 
 
 def _label(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
-        return str(int(value))
-    if isinstance(value, str) and value:
-        return value
-    raise ValueError(f"is not a label: {value!r}")
+    text = label_text(value)
+    if text is None:
+        raise ValueError(f"is not a label: {value!r}")
+    return text
 
 
 def _texts(value: Any) -> list[str]:

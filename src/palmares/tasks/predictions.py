@@ -22,7 +22,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from palmares.core import InputError, ItemSet, Predictions, ValueKind
+from palmares.core import InputError, ItemSet, Predictions, ValueKind, label_text
 from palmares.tasks._fast_path import (
     PROBA_PREFIX,
     SecondCore,
@@ -187,12 +187,9 @@ def _check_id(value: Any, where: dict[str, Any]) -> str:
 def _check_value(value: Any, kind: ValueKind, where: dict[str, Any]) -> Any:
     got = _kind_of(value)
     if kind is ValueKind.LABEL:
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, int) or (isinstance(value, str) and value != ""):
-            return str(value)
-        if isinstance(value, float) and value.is_integer():
-            return str(int(value))  # 1.0 is label "1", as in references
+        text = label_text(value)  # the same rule as for references
+        if text is not None:
+            return text
         problem = f"expected a label (a non-empty string or an integer), got {got}"
     elif kind is ValueKind.TEXT:
         if isinstance(value, str):
