@@ -63,13 +63,18 @@ def _hash_matrix(matrix: NDArray[np.uint8], lengths: NDArray[np.int64]) -> NDArr
     return h
 
 
-def string_hashes(ids: pa.Array) -> NDArray[np.uint64]:
-    """A 64-bit hash of each string, vectorised over the array's bytes (no Python loop)."""
+def _hashed(ids: pa.Array) -> tuple[ByteMatrix | None, NDArray[np.uint64]]:
+    """The ids' byte matrix (kept for the exact comparison) and their 64-bit hashes."""
     bm = _byte_matrix(ids)
     if bm is None:  # a rare, very long id: Python's own string hash, one by one
         values = (hash(s) for s in ids.to_pylist())
-        return np.fromiter(values, dtype=np.int64, count=len(ids)).view(np.uint64)
-    return _hash_matrix(*bm)
+        return None, np.fromiter(values, dtype=np.int64, count=len(ids)).view(np.uint64)
+    return bm, _hash_matrix(*bm)
+
+
+def string_hashes(ids: pa.Array) -> NDArray[np.uint64]:
+    """A 64-bit hash of each string, vectorised over the array's bytes (no Python loop)."""
+    return _hashed(ids)[1]
 
 
 class IdIndex:
@@ -77,8 +82,7 @@ class IdIndex:
 
     def __init__(self, item_ids: pa.Array) -> None:
         self.ids = item_ids
-        self._bytes = _byte_matrix(item_ids)
-        hashes = _hash_matrix(*self._bytes) if self._bytes else string_hashes(item_ids)
+        self._bytes, hashes = _hashed(item_ids)
         self._order = np.argsort(hashes)
         self._sorted = hashes[self._order]
         # two items with the same hash: no fast alignment (the exact path still works)
@@ -94,8 +98,7 @@ class IdIndex:
             return np.arange(n)  # already in item order
         if not self._usable:
             return None
-        bm = _byte_matrix(ids)
-        hashes = _hash_matrix(*bm) if bm else string_hashes(ids)
+        bm, hashes = _hashed(ids)
         by_hash = np.argsort(hashes)
         if not np.array_equal(hashes[by_hash], self._sorted):
             return None
