@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
-from palmares.tasks._json_columns import joined_lines, json_texts
+from palmares.tasks._json_columns import joined_lines, json_texts, text_spans
 
 _encode = json.JSONEncoder(ensure_ascii=False).encode
 
@@ -39,7 +39,5 @@ def json_floats(values: NDArray[np.float64]) -> pa.Array:
 def write_jsonl(fh: BinaryIO, parts: list[str | pa.Array], n: int, chunk: int = 200_000) -> None:
     """Write ``n`` lines, each the concatenation of ``parts`` (literal texts and JSON columns)."""
     for start in range(0, n, chunk):
-        lines = joined_lines([*parts, "\n"], start, chunk)
-        offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)
-        first, last = int(offsets[lines.offset]), int(offsets[lines.offset + len(lines)])
-        fh.write(memoryview(lines.buffers()[2])[first:last])
+        data, spans = text_spans(joined_lines([*parts, "\n"], start, chunk))
+        fh.write(data[spans[0] : spans[-1]])

@@ -11,11 +11,10 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from itertools import pairwise
 
-import numpy as np
 import pyarrow as pa
 
 from palmares.core import ItemSet, canonical_json
-from palmares.tasks._json_columns import joined_lines, json_texts
+from palmares.tasks._json_columns import joined_lines, json_texts, text_spans
 
 _CHUNK = 200_000
 
@@ -48,12 +47,8 @@ def items_hash(items: ItemSet) -> str:
     parts.append("}")
     digests: list[bytes] = []
     for start in range(0, len(items), _CHUNK):
-        lines = joined_lines(parts, start, _CHUNK)
-        offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)
-        offsets = offsets[lines.offset : lines.offset + len(lines) + 1].tolist()
-        data = memoryview(lines.buffers()[2])
-        sha = hashlib.sha256
-        digests += [sha(data[a:b]).digest() for a, b in pairwise(offsets)]
+        data, spans = text_spans(joined_lines(parts, start, _CHUNK))
+        digests += [hashlib.sha256(data[a:b]).digest() for a, b in pairwise(spans)]
     digests.sort()
     h = hashlib.sha256()
     h.update(len(digests).to_bytes(8, "big"))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -40,3 +41,10 @@ def joined_lines(parts: list[str | pa.Array], start: int, length: int) -> pa.Arr
     row = [p.slice(start, length) if isinstance(p, pa.Array) else p for p in parts]
     lines = pc.binary_join_element_wise(*row, "")
     return lines.combine_chunks() if isinstance(lines, pa.ChunkedArray) else lines
+
+
+def text_spans(lines: pa.Array) -> tuple[memoryview, list[int]]:
+    """The UTF-8 bytes of a string array and the ``len + 1`` offsets of its values in them."""
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)
+    spans = offsets[lines.offset : lines.offset + len(lines) + 1].tolist()
+    return memoryview(lines.buffers()[2]), spans
