@@ -160,11 +160,9 @@ class Scorer:
             bootstrap_totals(stats, self.statistics.bootstrap, rng, subset.clusters, counts), data
         )
         intervals = percentile_interval(boot, conf)
-        method = (
-            "cluster-bootstrap-percentile"
-            if subset.clusters is not None
-            else ("bootstrap-percentile")
-        )
+        method = "bootstrap-percentile"
+        if subset.clusters is not None:
+            method = "cluster-" + method
         return {
             name: Score(
                 float(point[j]),

@@ -75,10 +75,12 @@ class SecondCore:
 
 
 def is_blank(buf: pa.Buffer) -> bool:
-    head = buf.slice(0, min(4096, buf.size)).to_pybytes().removeprefix(b"\xef\xbb\xbf")
+    """Nothing but a BOM and whitespace (decided on the first 4 kB unless they are blank)."""
+    body = _without_bom(buf)
+    head = body.slice(0, min(4096, body.size)).to_pybytes()
     if head and not head.isspace():
         return False
-    rest = buf.to_pybytes().removeprefix(b"\xef\xbb\xbf") if buf.size > 4096 else head
+    rest = body.to_pybytes() if body.size > len(head) else head
     return not rest or rest.isspace()
 
 
@@ -100,17 +102,17 @@ _ARROW_KINDS = {
 
 
 def fast_jsonl(
-    buf: pa.Buffer, facts: SecondCore, index: IdIndex, kind: ValueKind
+    buf: pa.Buffer, second: SecondCore, index: IdIndex, kind: ValueKind
 ) -> pa.Array | None:
     try:
         table = pajson.read_json(pa.BufferReader(_without_bom(buf)))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    facts.start()
-    values = _fast_columns(table, index, kind, facts)
-    if values is None or not facts.result().utf8:
+    second.start()
+    values = _fast_columns(table, index, kind, second)
+    if values is None or not second.result().utf8:
         return None  # pyarrow takes the bytes as they are; the exact path names the line
-    if facts.result().lines != table.num_rows:
+    if second.result().lines != table.num_rows:
         return None  # blank lines, or several objects on one line: the exact path decides
     return values
 
@@ -134,7 +136,7 @@ def _fast_columns(
 
 
 def fast_delimited(
-    buf: pa.Buffer, facts: SecondCore, delimiter: str, index: IdIndex, kind: ValueKind
+    buf: pa.Buffer, second: SecondCore, delimiter: str, index: IdIndex, kind: ValueKind
 ) -> pa.Array | None:
     try:
         table = pacsv.read_csv(
@@ -147,9 +149,9 @@ def fast_delimited(
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    facts.start()
-    values = _fast_csv_columns(table, index, kind, facts)
-    return values if values is not None and facts.result().utf8 else None
+    second.start()
+    values = _fast_csv_columns(table, index, kind, second)
+    return values if values is not None and second.result().utf8 else None
 
 
 def _fast_csv_columns(

@@ -53,13 +53,13 @@ def read_predictions(
     if index is None:
         index = IdIndex(pa.array(items.ids, type=pa.string()))
     with ThreadPoolExecutor(max_workers=1) as pool:
-        facts = SecondCore(buf, pool)
+        second = SecondCore(buf, pool)
         fast = (
-            fast_delimited(buf, facts, delimiter, index, kind)
+            fast_delimited(buf, second, delimiter, index, kind)
             if delimiter
-            else fast_jsonl(buf, facts, index, kind)
+            else fast_jsonl(buf, second, index, kind)
         )
-        digest = facts.result().digest
+        digest = second.result().digest
     if fast is not None:
         return Predictions(values=fast, digest=digest, source=name)
     raw = buf.to_pybytes()
