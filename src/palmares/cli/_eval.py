@@ -1,4 +1,4 @@
-"""``palmares eval``: score one system on one task."""
+"""``palmares eval``: score one system on one task — a predictions file, or a model run here."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import click
 
 from palmares.cli._main import cli, reports_input_errors
 from palmares.cli._render import console, results_table
-from palmares.core import StatisticsSpec
-from palmares.engine import Scorer
-from palmares.tasks import load_task
+from palmares.cli._run import run_model
+from palmares.core import InputError, StatisticsSpec
+from palmares.engine import RunResult, Scorer
+from palmares.tasks import Task, load_task
 
 
 @cli.command("eval")
@@ -20,10 +21,31 @@ from palmares.tasks import load_task
 )
 @click.option(
     "--predictions",
-    required=True,
+    default=None,
     type=click.Path(dir_okay=False),
     help="predictions file (.jsonl, .csv or .tsv)",
 )
+@click.option(
+    "--model",
+    default=None,
+    help="a model to run: llama:FILE.gguf or openai:http://HOST:PORT/v1#MODEL",
+)
+@click.option(
+    "--model-arg",
+    "model_args",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="backend option, repeatable (llama: threads, n_ctx; openai: concurrency, timeout…)",
+)
+@click.option("--limit", type=click.IntRange(1), default=None, help="only the first N items")
+@click.option(
+    "--cache",
+    "cache_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="response cache file (default: $PALMARES_CACHE or ~/.cache/palmares/responses.sqlite3)",
+)
+@click.option("--no-cache", is_flag=True, help="ask the model everything again, keep nothing")
 @click.option("--split", default=None, help="dataset split (default: test, or the only one)")
 @click.option(
     "--output",
@@ -47,14 +69,25 @@ from palmares.tasks import load_task
 @reports_input_errors
 def eval_command(
     task_path: str,
-    predictions: str,
+    predictions: str | None,
+    model: str | None,
+    model_args: tuple[str, ...],
+    limit: int | None,
+    cache_path: str | None,
+    no_cache: bool,
     split: str | None,
     output: str | None,
     bootstrap: int | None,
     seed: int | None,
     confidence: float | None,
 ) -> None:
-    """Score PREDICTIONS on TASK: every metric with its confidence interval, per slice too."""
+    """Score a system on TASK: every metric with its confidence interval, per slice too.
+
+    The system is a predictions file (--predictions) or a model run here (--model); model
+    answers go to a response cache, so an interrupted run resumes where it stopped.
+    """
+    if (predictions is None) == (model is None):
+        raise InputError("give exactly one of --predictions or --model", field="eval")
     task = load_task(task_path)
     overrides = {
         k: v
@@ -63,18 +96,40 @@ def eval_command(
     }
     stats = task.spec.statistics.model_copy(update=overrides)
     StatisticsSpec.model_validate(stats.model_dump())
-    scorer = Scorer(task, split, stats)
-    result = scorer.score_file(predictions)
+    if predictions is not None:
+        scorer = Scorer(task, split, stats)
+        result = scorer.score_file(predictions)
+        source = f"predictions {result.predictions_hash[:12]}"
+    else:
+        assert model is not None
+        result = run_model(
+            task, model, model_args, split, limit, stats, None if no_cache else cache_path, no_cache
+        )
+        source = _model_line(result)
     out = (
         Path(output)
         if output
         else Path("runs") / task.spec.id / datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%S")
     )
     result.write(out)
+    _report(task, result, source, out)
+
+
+def _model_line(result: RunResult) -> str:
+    model = result.extra["model"]
+    ident = model.get("sha256", model.get("base_url", ""))[:12]
+    run = result.extra["run"]
+    return (
+        f"{result.extra['protocol']['type']} · model {model.get('model')} ({ident}) · "
+        f"{run['computed']:,} computed, {run['cached']:,} from cache"
+    )
+
+
+def _report(task: Task, result: RunResult, source: str, out: Path) -> None:
     spec = task.spec
     console().print(
-        f"[bold]{spec.id}[/] v{spec.version} · {len(scorer.items):,} items · split "
-        f"{scorer.split} · predictions {result.predictions_hash[:12]}"
+        f"[bold]{spec.id}[/] v{spec.version} · {len(result.ids):,} items · split "
+        f"{result.split} · {source}"
     )
     console().print(results_table(result, spec.primary_metric))
     console().print(f"results → {out / 'results.json'} (+ items.jsonl)")

@@ -11,6 +11,7 @@ import click
 
 from palmares._version import __version__
 from palmares.core import InputError
+from palmares.core.requests import BackendError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -23,6 +24,14 @@ def reports_input_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except InputError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+        except BackendError as exc:  # the model failed; finished answers are in the cache
+            click.echo(f"error: model: {exc}", err=True)
+            sys.exit(1)
+        except ImportError as exc:  # an optional extra is missing: the message names the fix
+            if "palmares[" not in str(exc):
+                raise
             click.echo(f"error: {exc}", err=True)
             sys.exit(2)
 

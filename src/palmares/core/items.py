@@ -19,6 +19,8 @@ class ValueKind(StrEnum):
     TEXT = "text"  # free text, compared after normalisation
     NUMBER = "number"  # a finite real number
     RANKING = "ranking"  # an ordered list of document ids
+    CHOICE = "choice"  # per-choice log-likelihoods; the reference is the right choice's index
+    PAIR = "pair"  # the log-likelihoods of two sentences; no reference
 
 
 def label_text(value: Any) -> str | None:
@@ -73,6 +75,20 @@ class ItemSet:
         if self.groups is not None:
             rec["group"] = self.groups[i]
         return rec
+
+    def head(self, n: int) -> ItemSet:
+        """The first ``n`` items (all of them if there are fewer)."""
+        if n >= len(self.ids):
+            return self
+        return ItemSet(
+            ids=self.ids[:n],
+            inputs={k: v[:n] for k, v in self.inputs.items()},
+            references=self.references[:n],
+            slices={k: v[:n] for k, v in self.slices.items()},
+            groups=None if self.groups is None else self.groups[:n],
+            rows=None if self.rows is None else self.rows[:n],
+            source=self.source,
+        )
 
     def where(self, i: int) -> dict[str, Any]:
         """Location of item ``i`` in its source file, as keyword arguments of InputError."""

@@ -36,7 +36,7 @@ class DatasetSpec(_Strict):
     name: str | None = Field(default=None, description="configuration name (hf format only)")
     id_field: str | None = None
     input_fields: list[str] = Field(default_factory=list)
-    reference_field: str
+    reference_field: str | None = None
     slice_fields: list[str] = Field(default_factory=list)
     group_field: str | None = None
 

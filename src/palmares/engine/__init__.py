@@ -1,6 +1,17 @@
-"""The engine: runs a task against a system (here: a predictions file) and scores it."""
+"""The engine: runs a task against a system (a predictions file or a model) and scores it."""
 
+from palmares.engine.cache import ResponseCache, default_cache_path
+from palmares.engine.evaluate import RunFailed, RunStats, evaluate
 from palmares.engine.results import RunResult
 from palmares.engine.scoring import Scorer, score_predictions
 
-__all__ = ["RunResult", "Scorer", "score_predictions"]
+__all__ = [
+    "ResponseCache",
+    "RunFailed",
+    "RunResult",
+    "RunStats",
+    "Scorer",
+    "default_cache_path",
+    "evaluate",
+    "score_predictions",
+]

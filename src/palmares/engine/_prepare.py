@@ -16,10 +16,20 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from palmares.core import InputError, ItemSet, Predictions, ValueKind, label_text
-from palmares.metrics import LabelData, MetricData, NumberData, RankingData, TextData
+from palmares.metrics import (
+    ChoiceData,
+    LabelData,
+    MetricData,
+    NumberData,
+    PairData,
+    RankingData,
+    TextData,
+)
 
 
 def prepare_references(items: ItemSet, kind: ValueKind) -> Any:
+    if kind is ValueKind.PAIR:
+        return None  # pairs are compared with each other, not with a reference
     convert = _REFERENCE_CONVERTERS[kind]
     out = []
     for i, ref in enumerate(items.references):
@@ -31,6 +41,8 @@ def prepare_references(items: ItemSet, kind: ValueKind) -> Any:
         return EncodedLabels.encode(pa.array(out, type=pa.string()))
     if kind is ValueKind.NUMBER:
         return np.asarray(out, dtype=np.float64)
+    if kind is ValueKind.CHOICE:
+        return np.asarray(out, dtype=np.int64)
     return out
 
 
@@ -69,11 +81,18 @@ def _relevance(value: Any) -> dict[str, float]:
     raise ValueError(f"is not a list of relevant ids or a mapping id → relevance: {value!r}")
 
 
+def _choice_index(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"is not the index of a choice: {value!r}")
+    return value
+
+
 _REFERENCE_CONVERTERS = {
     ValueKind.LABEL: _label,
     ValueKind.TEXT: _texts,
     ValueKind.NUMBER: _number,
     ValueKind.RANKING: _relevance,
+    ValueKind.CHOICE: _choice_index,
 }
 
 
@@ -82,11 +101,28 @@ def metric_data(refs: Any, predictions: Predictions, kind: ValueKind, language: 
     if kind is ValueKind.LABEL:
         return _label_data(refs, values, predictions.probabilities)
     pylist = values.to_pylist() if isinstance(values, pa.Array) else list(values)
+    if kind is ValueKind.CHOICE:
+        return _choice_data(refs, pylist)
+    if kind is ValueKind.PAIR:
+        pairs = np.asarray([[p["first"], p["second"]] for p in pylist], dtype=np.float64)
+        return PairData(first=pairs[:, 0], second=pairs[:, 1])
     if kind is ValueKind.TEXT:
         return TextData(refs=refs, preds=pylist, language=language)
     if kind is ValueKind.NUMBER:
         return NumberData(refs=refs, preds=np.asarray(pylist, dtype=np.float64))
     return RankingData(refs=refs, preds=pylist)
+
+
+def _choice_data(refs: NDArray[np.int64], preds: list[dict[str, list[float]]]) -> ChoiceData:
+    """Per-choice scores ``{"logliks": [...], "chars": [...], "tokens": [...]}`` as padded
+    arrays (missing choices get a log-likelihood of -inf: never chosen)."""
+    width = max((len(p["logliks"]) for p in preds), default=1)
+    shape = (len(preds), width)
+    logliks, chars, tokens = np.full(shape, -np.inf), np.ones(shape), np.ones(shape)
+    for i, p in enumerate(preds):
+        k = len(p["logliks"])
+        logliks[i, :k], chars[i, :k], tokens[i, :k] = p["logliks"], p["chars"], p["tokens"]
+    return ChoiceData(refs=refs, logliks=logliks, chars=chars, tokens=tokens)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from palmares.engine._prepare import metric_data, prepare_references
 from palmares.engine.results import RunResult
 from palmares.metrics import CorpusMetric, MeanMetric, Metric, MetricData
 from palmares.stats import Sufficient, bootstrap_totals, mean_interval, percentile_interval
-from palmares.tasks import IdIndex, Task, read_predictions
+from palmares.tasks import IdIndex, Task, items_hash, read_predictions
 
 
 @dataclass(frozen=True)
@@ -42,12 +42,18 @@ class Scorer:
     """
 
     def __init__(
-        self, task: Task, split: str | None = None, statistics: StatisticsSpec | None = None
+        self,
+        task: Task,
+        split: str | None = None,
+        statistics: StatisticsSpec | None = None,
+        items: ItemSet | None = None,
     ) -> None:
+        """``items`` replaces the split's items (a model run's first N, with references as its
+        protocol scores them)."""
         self.task = task
         self.split = task.resolve_split(split)
         self.statistics = statistics or task.spec.statistics
-        self.items: ItemSet = task.items(self.split)
+        self.items: ItemSet = task.items(self.split) if items is None else items
         self.kind = task.value_kind
         self.metrics = task.metrics()
         self._refs = prepare_references(self.items, self.kind)
@@ -62,7 +68,9 @@ class Scorer:
                 self._subsets.append(_Subset(name, value, positions, clusters, int(positions.size)))
         # provenance hashes are part of preparing the task, not of scoring each file
         self._task_hash = task.hash
-        self._dataset_hash = task.dataset_hash(self.split)
+        self._dataset_hash = (
+            task.dataset_hash(self.split) if items is None else items_hash(self.items)
+        )
 
     def read(self, path: str) -> Predictions:
         return read_predictions(path, self.items, self.kind, index=self._index)

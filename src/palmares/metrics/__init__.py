@@ -2,9 +2,11 @@
 
 from palmares.metrics._base import CorpusMetric, MeanMetric, Metric
 from palmares.metrics._data import (
+    ChoiceData,
     LabelData,
     MetricData,
     NumberData,
+    PairData,
     RankingData,
     TextData,
     encode_labels,
@@ -12,6 +14,7 @@ from palmares.metrics._data import (
 from palmares.metrics._registry import MetricRegistry, metric_registry
 
 __all__ = [
+    "ChoiceData",
     "CorpusMetric",
     "LabelData",
     "MeanMetric",
@@ -19,6 +22,7 @@ __all__ = [
     "MetricData",
     "MetricRegistry",
     "NumberData",
+    "PairData",
     "RankingData",
     "TextData",
     "encode_labels",

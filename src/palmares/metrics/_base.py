@@ -9,10 +9,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from palmares.core import InputError, ValueKind
-from palmares.metrics._data import LabelData, NumberData, RankingData, TextData
+from palmares.metrics._data import (
+    ChoiceData,
+    LabelData,
+    NumberData,
+    PairData,
+    RankingData,
+    TextData,
+)
 from palmares.stats import Sufficient
 
-D = TypeVar("D", LabelData, TextData, NumberData, RankingData)
+D = TypeVar("D", LabelData, TextData, NumberData, RankingData, ChoiceData, PairData)
 
 
 class Metric(ABC, Generic[D]):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from palmares.metrics import (
     calibration,
     classification,
+    loglikelihood,
     qa,
     ranking,
     regression,
@@ -13,7 +14,7 @@ from palmares.metrics import (
 )
 from palmares.metrics._registry import MetricRegistry
 
-_MODULES = (classification, qa, translation, rouge, regression, ranking, calibration)
+_MODULES = (classification, qa, translation, rouge, regression, ranking, calibration, loglikelihood)
 
 
 def register(registry: MetricRegistry) -> None:

@@ -57,7 +57,36 @@ class RankingData:
         return len(self.preds)
 
 
-MetricData = LabelData | TextData | NumberData | RankingData
+@dataclass(frozen=True)
+class ChoiceData:
+    """A model's log-likelihood of each choice of a multiple-choice item.
+
+    Arrays have shape ``(n, max_choices)``; items with fewer choices are padded with ``-inf``
+    log-likelihoods (never chosen). ``chars`` and ``tokens`` are each choice's length, for the
+    length-normalised scores. ``refs[i]`` is the index of the right choice.
+    """
+
+    refs: NDArray[np.int64]
+    logliks: NDArray[np.float64]
+    chars: NDArray[np.float64]
+    tokens: NDArray[np.float64]
+
+    def __len__(self) -> int:
+        return int(self.refs.size)
+
+
+@dataclass(frozen=True)
+class PairData:
+    """The log-likelihoods of the two sentences of each pair (first, second)."""
+
+    first: NDArray[np.float64]
+    second: NDArray[np.float64]
+
+    def __len__(self) -> int:
+        return int(self.first.size)
+
+
+MetricData = LabelData | TextData | NumberData | RankingData | ChoiceData | PairData
 
 
 def encode_labels(

@@ -8,28 +8,38 @@ from palmares.core import DatasetSpec, InputError, ItemSet
 from palmares.tasks.loaders import Rows
 
 
-def build_items(rows: Rows, spec: DatasetSpec) -> ItemSet:
+def build_items(
+    rows: Rows, spec: DatasetSpec, protocol_fields: dict[str, list[str]] | None = None
+) -> ItemSet:
+    """Items with the spec's fields; ``protocol_fields`` (task key → fields, e.g.
+    ``protocol.context`` → the template's variables) are kept as inputs too."""
     if rows.n == 0:
         raise InputError("the dataset has no rows", file=rows.source)
+    extra = [(key, f) for key, names in (protocol_fields or {}).items() for f in names]
     wanted = [
         ("dataset.id_field", spec.id_field),
         ("dataset.reference_field", spec.reference_field),
         ("dataset.group_field", spec.group_field),
         *(("dataset.input_fields", f) for f in spec.input_fields),
         *(("dataset.slice_fields", f) for f in spec.slice_fields),
+        *extra,
     ]
     for key, name in wanted:
         if name is not None and name not in rows.columns:
             known = ", ".join(rows.columns)
             raise InputError(f"no column {name!r} in {rows.source} (columns: {known})", field=key)
     ids = _ids(rows, spec.id_field)
-    refs = rows.columns[spec.reference_field]
-    for i, ref in enumerate(refs):
-        if ref is None or ref == "":
-            raise InputError("missing reference", field=spec.reference_field, **rows.where(i))
+    if spec.reference_field is None:
+        refs: list[object] = [None] * rows.n  # pairs: nothing to compare with
+    else:
+        refs = rows.columns[spec.reference_field]
+        for i, ref in enumerate(refs):
+            if ref is None or ref == "":
+                raise InputError("missing reference", field=spec.reference_field, **rows.where(i))
+    inputs = [*spec.input_fields, *(f for _, f in extra)]
     return ItemSet(
         ids=ids,
-        inputs={f: rows.columns[f] for f in spec.input_fields},
+        inputs={f: rows.columns[f] for f in dict.fromkeys(inputs)},
         references=refs,
         slices={f: [_text(v) for v in rows.columns[f]] for f in spec.slice_fields},
         groups=None

@@ -54,8 +54,13 @@ def _walk(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> None:
             _walk(child, (*loc, i), lines)
 
 
-def validate_model(model: type[M], data: Any, path: Path, lines: dict[Loc, int]) -> M:
-    """Validate ``data`` as ``model``; the first error becomes ``file:line: field: problem``."""
+def validate_model(
+    model: type[M], data: Any, path: Path, lines: dict[Loc, int], prefix: Loc = ()
+) -> M:
+    """Validate ``data`` as ``model``; the first error becomes ``file:line: field: problem``.
+
+    ``prefix`` is where ``data`` sits in the file (``("protocol",)`` for that section).
+    """
     if not isinstance(data, dict):
         raise InputError("expected a mapping of keys to values at the top level", file=str(path))
     try:
@@ -64,7 +69,7 @@ def validate_model(model: type[M], data: Any, path: Path, lines: dict[Loc, int])
         errors = exc.errors(include_url=False)
         # A misspelt key also makes the right one "missing": name the misspelling first.
         err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-        loc: Loc = tuple(err["loc"])
+        loc: Loc = (*prefix, *err["loc"])
         field = ".".join(str(p) for p in loc) or None
         line = _line_of(loc, lines)
         msg = err["msg"].removeprefix("Value error, ")

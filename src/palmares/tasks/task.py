@@ -6,10 +6,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from palmares.core import InputError, ItemSet, TaskSpec, ValueKind, canonical_json, sha256_hex
+from palmares.core import (
+    DatasetSpec,
+    InputError,
+    ItemSet,
+    TaskSpec,
+    ValueKind,
+    canonical_json,
+    sha256_hex,
+)
+from palmares.core.protocols import ModelProtocolSpec, MultipleChoiceSpec
 from palmares.metrics import Metric, metric_registry
 from palmares.tasks._items import build_items
 from palmares.tasks._items_hash import items_hash
+from palmares.tasks._protocol import check_kinds, parse_protocol, protocol_fields
 from palmares.tasks._yaml import read_yaml, validate_model
 from palmares.tasks.loaders import loader_registry
 
@@ -23,6 +33,8 @@ class Task:
     base_dir: Path
     path: Path | None = None
     lines: dict[tuple[str | int, ...], int] = field(default_factory=dict, repr=False)
+    #: the validated keys of a model protocol (None for ``predictions``)
+    protocol: ModelProtocolSpec | None = None
     _items: dict[str, ItemSet] = field(default_factory=dict, repr=False)
     _hashes: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -62,14 +74,23 @@ class Task:
                     field=f"dataset.{key}",
                 )
             rows = loader_registry().get(fmt)(location, self.spec.dataset)
+            fields = {} if self.protocol is None else protocol_fields(self.protocol, self._name, {})
             try:
-                self._items[split] = build_items(rows, self.spec.dataset)
+                self._items[split] = build_items(rows, self.dataset_spec, fields)
             except InputError as exc:
                 if exc.file is not None or exc.field is None:
                     raise
                 # a spec key that does not fit the data: point at the key in the task file
                 raise exc.located(file=self._name, line=self._line(*exc.field.split("."))) from None
         return self._items[split]
+
+    @property
+    def dataset_spec(self) -> DatasetSpec:
+        """The dataset keys, with a multiple-choice ``answer_field`` as the reference."""
+        ds = self.spec.dataset
+        if isinstance(self.protocol, MultipleChoiceSpec) and ds.reference_field is None:
+            return ds.model_copy(update={"reference_field": self.protocol.answer_field})
+        return ds
 
     def dataset_hash(self, split: str | None = None) -> str:
         """Order-independent content hash of the items of one split."""
@@ -93,6 +114,11 @@ class Task:
 
     def _line(self, *loc: str) -> int | None:
         return self.lines.get(loc)
+
+    @property
+    def file(self) -> str | None:
+        """The task file, for error messages."""
+        return str(self.path) if self.path else None
 
     @property
     def _name(self) -> str:
@@ -124,6 +150,26 @@ def load_task(path: str | Path) -> Task:
             line=line_of("protocol", "type"),
             field="protocol.type",
         )
+    protocol = parse_protocol(spec.protocol.model_dump(), path, lines)
+    if protocol is not None:
+        protocol_fields(protocol, name, lines)  # template syntax errors, with their lines
+        fewshot = getattr(protocol, "fewshot", None)
+        if fewshot is not None and fewshot.n and fewshot.split not in spec.dataset.split_paths:
+            raise InputError(
+                f"no split {fewshot.split!r} to draw few-shot examples from "
+                f"(splits: {', '.join(spec.dataset.split_paths)})",
+                file=name,
+                line=line_of("protocol", "fewshot", "split"),
+                field="protocol.fewshot.split",
+            )
+    needs_reference = spec.protocol.type not in ("pairs", "multiple_choice")
+    if needs_reference and spec.dataset.reference_field is None:
+        raise InputError(
+            f"required: protocol {spec.protocol.type!r} compares with a reference; name its field",
+            file=name,
+            line=line_of("dataset"),
+            field="dataset.reference_field",
+        )
     metrics = []
     for i, ref in enumerate(spec.metrics):
         try:
@@ -137,8 +183,11 @@ def load_task(path: str | Path) -> Task:
         raise InputError(
             "a metric is listed twice", file=name, line=line_of("metrics"), field="metrics"
         )
-    _value_kind(metrics, name, line_of("metrics"))
-    return Task(spec=spec, base_dir=path.resolve().parent, path=path, lines=lines)
+    kind = _value_kind(metrics, name, line_of("metrics"))
+    check_kinds(spec.protocol.type, kind, name, line_of("metrics"))
+    return Task(
+        spec=spec, base_dir=path.resolve().parent, path=path, lines=lines, protocol=protocol
+    )
 
 
 def _value_kind(metrics: list[Metric[Any]], file: str, line: int | None = None) -> ValueKind:

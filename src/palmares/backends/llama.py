@@ -1,0 +1,169 @@
+"""``llama``: a GGUF model file run in-process by llama-cpp-python (``palmares[llama]``).
+
+Generation and chat go through ``llama_cpp.Llama`` (chat through the chat template stored in the
+GGUF's metadata). Log-likelihoods go through a dedicated low-level context that decodes each
+item's shared context once for all its choices (``_llama_scoring``).
+
+Tokenisation follows lm-evaluation-harness: trailing spaces of the context move to the
+continuation, and a continuation's tokens are those of ``context + continuation`` after the
+context's own tokens, so that scores are comparable with the peer's. An empty context starts from
+the model's BOS token (EOS for models without BOS, as lm-eval does).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any, ClassVar
+
+from palmares.backends._base import Backend, OnGeneration, OnLoglik
+from palmares.backends._llama_scoring import Encoded, ScoringContext
+from palmares.backends._options import missing_extra, option_int, reject_unknown
+from palmares.core import InputError
+from palmares.core.requests import BackendError, GenerateRequest, Generation, LoglikRequest
+
+
+@cache
+def file_sha256(path: str, size: int, mtime_ns: int) -> str:
+    """SHA-256 of a model file (memoised per path, size and modification time)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 22):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class LlamaBackend(Backend):
+    name: ClassVar[str] = "llama"
+    extra: ClassVar[str | None] = "llama"
+
+    def __init__(self, path: Path, *, threads: int, n_ctx: int) -> None:
+        try:
+            import llama_cpp
+        except ImportError:
+            raise missing_extra("llama-cpp-python", "llama") from None
+        self.path = path
+        self.threads, self.n_ctx = threads, n_ctx
+        self._lib = llama_cpp.llama_cpp
+        self._version = llama_cpp.__version__
+        self.llm = llama_cpp.Llama(
+            model_path=str(path),
+            n_ctx=n_ctx,
+            n_threads=threads,
+            n_threads_batch=threads,
+            verbose=False,
+        )
+        self._scoring: ScoringContext | None = None
+        stat = path.stat()
+        self._sha256 = file_sha256(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+
+    @classmethod
+    def create(cls, target: str, options: dict[str, str]) -> LlamaBackend:
+        path = Path(target).expanduser()
+        if not path.is_file():
+            raise InputError(f"model file not found: {target}", field="model")
+        threads = option_int(options, "threads", os.cpu_count() or 1, minimum=1)
+        n_ctx = option_int(options, "n_ctx", 4096, minimum=64)
+        reject_unknown(options, cls.name)
+        return cls(path, threads=threads, n_ctx=n_ctx)
+
+    def identity(self) -> dict[str, Any]:
+        # threads do not change answers; the library version and context layout can
+        return {
+            "backend": self.name,
+            "model": self.path.stem,
+            "file": self.path.name,
+            "sha256": self._sha256,
+            "llama_cpp_python": self._version,
+            "n_ctx": self.n_ctx,
+            "scoring": "context once per item, each choice on the cached context; no flash attn",
+        }
+
+    @property
+    def label(self) -> str:
+        return self.path.stem
+
+    # -- log-likelihood ----------------------------------------------------------------------
+
+    def _tokens(self, text: str, *, bos: bool) -> list[int]:
+        return list(self.llm.tokenize(text.encode("utf-8"), add_bos=bos, special=False))
+
+    def encode(self, request: LoglikRequest) -> Encoded:
+        """The tokens of a request's context and of each continuation (lm-eval's rule)."""
+        conts: list[list[int]] = []
+        context_tokens: list[int] | None = None
+        for continuation in request.continuations:
+            context = request.context
+            spaces = len(context) - len(context.rstrip())
+            if spaces:
+                context, continuation = context[:-spaces], context[-spaces:] + continuation
+            ctx = self._tokens(context, bos=True) if context else []
+            if not ctx:
+                ctx = [self._start_token()]
+                whole = ctx + self._tokens(continuation, bos=False)
+            else:
+                whole = self._tokens(context + continuation, bos=True)
+            if whole[: len(ctx)] != ctx:  # the joint tokenisation merged across the boundary
+                whole = ctx + self._tokens(continuation, bos=False)
+            if context_tokens is None:
+                context_tokens = ctx
+            elif ctx != context_tokens:
+                raise BackendError(
+                    "continuations of one request tokenise their context differently"
+                )
+            conts.append(whole[len(ctx) :])
+        return Encoded(context_tokens or [self._start_token()], conts)
+
+    def _start_token(self) -> int:
+        if self.llm._model.add_bos_token():
+            return int(self.llm.token_bos())
+        return int(self.llm.token_eos())
+
+    def loglikelihood(self, requests: Sequence[LoglikRequest], on_result: OnLoglik) -> None:
+        if self._scoring is None:
+            self._scoring = ScoringContext(
+                self._lib, self.llm._model.model, n_ctx=self.n_ctx, threads=self.threads
+            )
+        for i, request in enumerate(requests):
+            on_result(i, self._scoring.score(self.encode(request)))
+
+    # -- generation --------------------------------------------------------------------------
+
+    def generate(self, requests: Sequence[GenerateRequest], on_result: OnGeneration) -> None:
+        for i, request in enumerate(requests):
+            on_result(i, self._generate(request))
+
+    def _generate(self, request: GenerateRequest) -> Generation:
+        settings: dict[str, Any] = {
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+            "stop": list(request.stop) or None,
+            "seed": request.seed,
+        }
+        if request.messages is None:
+            assert request.prompt is not None
+            out: Any = self.llm.create_completion(request.prompt, **settings)
+            text = out["choices"][0]["text"]
+        else:
+            if "tokenizer.chat_template" not in self.llm.metadata:
+                raise BackendError(
+                    f"{self.path.name} has no chat template in its metadata "
+                    "(tokenizer.chat_template): use the generate protocol for this model"
+                )
+            messages: Any = [{"role": m.role, "content": m.content} for m in request.messages]
+            out = self.llm.create_chat_completion(messages=messages, **settings)
+            text = out["choices"][0]["message"]["content"] or ""
+        return Generation(
+            text=text,
+            n_tokens=int(out.get("usage", {}).get("completion_tokens", 0)),
+            finish_reason=str(out["choices"][0].get("finish_reason") or ""),
+        )
+
+    def close(self) -> None:
+        if self._scoring is not None:
+            self._scoring.close()
+            self._scoring = None
+        self.llm.close()
