@@ -15,7 +15,9 @@ ALLOWED = {
     "stats": set(),
     "metrics": {"core", "stats", "_plugins"},
     "tasks": {"core", "metrics", "_plugins"},
-    "engine": {"core", "metrics", "stats", "tasks", "_version"},
+    "backends": {"core", "_plugins"},
+    "engine": {"core", "metrics", "stats", "tasks", "backends", "_version"},
+    "testing": set(),
 }
 CORE_THIRD_PARTY = {"pydantic", "numpy"}
 

@@ -104,7 +104,8 @@ def test_multiple_choice_requests_and_scores(tmp_path: Path) -> None:
         ll = [fake_logprob(r.context, c) for c in r.continuations]
         acc.append(int(np.argmax(ll)) == want)
         acc_norm.append(
-            int(np.argmax([x / len(c) for x, c in zip(ll, r.continuations, strict=True)])) == want
+            int(np.argmax([x / (len(c) - 1) for x, c in zip(ll, r.continuations, strict=True)]))
+            == want
         )
     assert result.table.scores["acc"].value == pytest.approx(np.mean(acc))
     assert result.table.scores["acc_norm"].value == pytest.approx(np.mean(acc_norm))
@@ -285,3 +286,15 @@ def test_generate_and_chat_extract_and_score(tmp_path: Path, kind: str) -> None:
     assert result.predictions == ["Paris", "Paris"]
     assert result.table.scores["exact_match"].value == 0.5
     assert result.extra["protocol"]["fewshot_ids"] == ["s"]
+
+
+def test_pairs_with_an_empty_sentence_are_skipped_and_listed(tmp_path: Path) -> None:
+    rows = [
+        {"more": "Les riches sont avares.", "less": "Les pauvres sont avares.", "bias_type": "x"}
+    ] * 3
+    rows = [*rows, {"more": "Les esclaves sont oubliés.", "less": "", "bias_type": "x"}]
+    _jsonl(tmp_path / "pairs.jsonl", rows)
+    (tmp_path / "task.yaml").write_text(PAIRS_TASK, "utf-8")
+    result = evaluate(load_task(tmp_path / "task.yaml"), FakeBackend())
+    assert result.table.scores["first_preferred"].n == 3
+    assert result.extra["skipped"] == [{"id": "3", "reason": "less is empty"}]

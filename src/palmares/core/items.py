@@ -6,6 +6,7 @@ and every metric works on whole columns (numpy) anyway.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -78,15 +79,21 @@ class ItemSet:
 
     def head(self, n: int) -> ItemSet:
         """The first ``n`` items (all of them if there are fewer)."""
-        if n >= len(self.ids):
-            return self
+        return self if n >= len(self.ids) else self.take(range(n))
+
+    def take(self, positions: Sequence[int]) -> ItemSet:
+        """The items at ``positions``, in that order."""
+
+        def pick(column: list[Any]) -> list[Any]:
+            return [column[i] for i in positions]
+
         return ItemSet(
-            ids=self.ids[:n],
-            inputs={k: v[:n] for k, v in self.inputs.items()},
-            references=self.references[:n],
-            slices={k: v[:n] for k, v in self.slices.items()},
-            groups=None if self.groups is None else self.groups[:n],
-            rows=None if self.rows is None else self.rows[:n],
+            ids=pick(self.ids),
+            inputs={k: pick(v) for k, v in self.inputs.items()},
+            references=pick(self.references),
+            slices={k: pick(v) for k, v in self.slices.items()},
+            groups=None if self.groups is None else pick(self.groups),
+            rows=None if self.rows is None else pick(self.rows),
             source=self.source,
         )
 

@@ -70,6 +70,10 @@ def evaluate(
     if limit is not None:
         items = items.head(limit)
     protocol = protocol_for(task, split)
+    reasons = [protocol.skip_reason(items, i) for i in range(len(items))]
+    skipped = [{"id": items.ids[i], "reason": r} for i, r in enumerate(reasons) if r]
+    if skipped:
+        items = items.take([i for i, r in enumerate(reasons) if r is None])
     requests = protocol.requests(items)
     scored = protocol.scored_items(items)  # fail on a bad answer field before any model call
     identity = backend.identity()
@@ -112,6 +116,7 @@ def evaluate(
         "model": identity,
         "protocol": protocol.describe(),
         "limit": limit,
+        "skipped": skipped,
         "run": stats.to_json(),
     }
     return result

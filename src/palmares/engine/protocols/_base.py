@@ -39,6 +39,13 @@ class ModelProtocol(ABC):
     def prediction(self, items: ItemSet, i: int, response: Response) -> Any:
         """Item ``i``'s prediction (what the task's metrics score) from the model's answer."""
 
+    def skip_reason(self, items: ItemSet, i: int) -> str | None:
+        """Why item ``i`` cannot be asked at all (an empty sentence in a pair), or None.
+
+        Skipped items are left out of the scores and listed in the results, with their reason.
+        """
+        return None
+
     def scored_items(self, items: ItemSet) -> ItemSet:
         """The items as the metrics see them (a multiple-choice answer becomes an index)."""
         return items

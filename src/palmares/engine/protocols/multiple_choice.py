@@ -102,7 +102,8 @@ class MultipleChoice(ModelProtocol):
         choices = self._choices(items, i)
         return {
             "logliks": [c.logprob for c in response],
-            "chars": [len(self.spec.choice_prefix + t) for _, t in choices],
+            # lm-eval divides by the choice's own length, without the prefix
+            "chars": [len(t) for _, t in choices],
             "tokens": [c.n_tokens for c in response],
         }
 

@@ -18,6 +18,14 @@ from palmares.engine.protocols._base import ModelProtocol, item_fields
 class Pairs(ModelProtocol):
     spec: PairsSpec
 
+    def skip_reason(self, items: ItemSet, i: int) -> str | None:
+        # real data has such pairs (CrowS-Pairs-fr line 130): nothing to compare, so leave it out
+        for field in (self.spec.first_field, self.spec.second_field):
+            value = items.inputs[field][i]
+            if not isinstance(value, str) or not value.strip():
+                return f"{field} is empty"
+        return None
+
     def _sentence(self, items: ItemSet, i: int, field: str) -> str:
         value = items.inputs[field][i]
         if not isinstance(value, str) or not value.strip():
