@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -36,8 +37,24 @@ def test_every_format_is_documented() -> None:
 
 def test_every_task_key_is_documented() -> None:
     from palmares.core import DatasetSpec, StatisticsSpec, TaskSpec
+    from palmares.core.protocols import FewshotSpec, GenerateSpec, MultipleChoiceSpec, PairsSpec
 
     text = (DOCS / "tasks.md").read_text(encoding="utf-8")
-    for model in (TaskSpec, DatasetSpec, StatisticsSpec):
+    models = (TaskSpec, DatasetSpec, StatisticsSpec, MultipleChoiceSpec, PairsSpec, GenerateSpec)
+    for model in (*models, FewshotSpec):
         for key in model.model_fields:
             assert f"`{key}`" in text, f"task key {key} is not documented in docs/tasks.md"
+
+
+def test_every_backend_and_option_is_documented() -> None:
+    """Each registered backend has a section in docs/backends.md naming its options."""
+    import re
+
+    from palmares.backends import backend_registry
+
+    text = (DOCS / "backends.md").read_text(encoding="utf-8")
+    for name in backend_registry().names():
+        assert f"## {name}" in text, f"backend {name} is not documented in docs/backends.md"
+        source = Path(sys.modules[backend_registry().get(name).__module__].__file__ or "")
+        for option in re.findall(r'option_\w+\(options, "(\w+)"', source.read_text("utf-8")):
+            assert f"`{option}`" in text, f"option {option} of {name} is not documented"

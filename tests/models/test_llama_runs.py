@@ -31,7 +31,7 @@ def test_prefix_reuse_equals_scoring_each_choice_from_scratch() -> None:
     """Context once per item, each choice on the cached context: same numbers as from scratch
     (SmolLM2; on this CPU Gemma's kernels vary with the batch size, see the design notes)."""
     path = smollm2_gguf()
-    model = load_model(f"llama:{path}", {"n_ctx": "512"})
+    model = load_model(f"llama:{path}", {"n_ctx": "512", "group": "1"})
     request = LoglikRequest(
         "Question : Quelle est la capitale de la France ?\nRéponse :",
         (" Paris", " Lyon, une grande ville", " Marseille"),
@@ -132,3 +132,21 @@ def test_crows_pairs_fr_stereotype_score_on_gemma(crows_task: Path) -> None:
     assert sum(s["first_preferred"].n for s in by_type.values()) == 199
     assert {"gender", "race-color", "socioeconomic"} <= set(by_type)
     print(f"stereotype score {score.value:.3f} [{score.ci[0]:.3f}, {score.ci[1]:.3f}]")
+
+
+def test_grouped_scoring_is_reproducible_and_close_to_exact(arc_task: Path) -> None:
+    """Eight items per call: the same numbers on every run (a resumed run regroups alike), and
+    close to the exact per-item layout (llama.cpp's kernels move results with the cell layout)."""
+    task = load_task(arc_task)
+    path = smollm2_gguf()
+    runs = []
+    for group in ("8", "8", "1"):
+        model = load_model(f"llama:{path}", {"group": group, "n_ctx": "512"})
+        runs.append(evaluate(task, model, limit=16).predictions)
+        model.close()
+    assert runs[0] == runs[1]
+    grouped = np.array([p["logliks"] for p in runs[0]])
+    exact = np.array([p["logliks"] for p in runs[2]])
+    assert np.abs(grouped - exact).max() < 1.0
+    same = (grouped.argmax(axis=1) == exact.argmax(axis=1)).mean()
+    assert same >= 0.85

@@ -2,7 +2,8 @@
 
 Generation and chat go through ``llama_cpp.Llama`` (chat through the chat template stored in the
 GGUF's metadata). Log-likelihoods go through a dedicated low-level context that decodes each
-item's shared context once for all its choices (``_llama_scoring``).
+item's shared context once for all its choices, ``group`` items per call (``_llama_scoring``;
+``group=1`` gives exactly the numbers of a from-scratch computation, at ~1.6× the time).
 
 Tokenisation follows lm-evaluation-harness: trailing spaces of the context move to the
 continuation, and a continuation's tokens are those of ``context + continuation`` after the
@@ -40,13 +41,13 @@ class LlamaBackend(Backend):
     name: ClassVar[str] = "llama"
     extra: ClassVar[str | None] = "llama"
 
-    def __init__(self, path: Path, *, threads: int, n_ctx: int) -> None:
+    def __init__(self, path: Path, *, threads: int, n_ctx: int, group: int = 8) -> None:
         try:
             import llama_cpp
         except ImportError:
             raise missing_extra("llama-cpp-python", "llama") from None
         self.path = path
-        self.threads, self.n_ctx = threads, n_ctx
+        self.threads, self.n_ctx, self.group = threads, n_ctx, group
         self._lib = llama_cpp.llama_cpp
         self._version = llama_cpp.__version__
         self.llm = llama_cpp.Llama(
@@ -66,9 +67,10 @@ class LlamaBackend(Backend):
         if not path.is_file():
             raise InputError(f"model file not found: {target}", field="model")
         threads = option_int(options, "threads", os.cpu_count() or 1, minimum=1)
-        n_ctx = option_int(options, "n_ctx", 4096, minimum=64)
+        n_ctx = option_int(options, "n_ctx", 2048, minimum=64)
+        group = option_int(options, "group", 8, minimum=1)
         reject_unknown(options, cls.name)
-        return cls(path, threads=threads, n_ctx=n_ctx)
+        return cls(path, threads=threads, n_ctx=n_ctx, group=group)
 
     def identity(self) -> dict[str, Any]:
         # threads do not change answers; the library version and context layout can
@@ -79,7 +81,8 @@ class LlamaBackend(Backend):
             "sha256": self._sha256,
             "llama_cpp_python": self._version,
             "n_ctx": self.n_ctx,
-            "scoring": "context once per item, each choice on the cached context; no flash attn",
+            "scoring": f"context once per item, each choice on the cached context, {self.group} "
+            "items per decode; no flash attention",
         }
 
     @property
@@ -125,10 +128,19 @@ class LlamaBackend(Backend):
     def loglikelihood(self, requests: Sequence[LoglikRequest], on_result: OnLoglik) -> None:
         if self._scoring is None:
             self._scoring = ScoringContext(
-                self._lib, self.llm._model.model, n_ctx=self.n_ctx, threads=self.threads
+                self._lib,
+                self.llm._model.model,
+                n_ctx=self.n_ctx,
+                streams=self.group,
+                threads=self.threads,
             )
-        for i, request in enumerate(requests):
-            on_result(i, self._scoring.score(self.encode(request)))
+        # Groups are cut from the requests in the order given (the engine sorts them), so a
+        # run resumed from the cache regroups the same way where whole groups were finished.
+        for start in range(0, len(requests), self.group):
+            chunk = requests[start : start + self.group]
+            scores = self._scoring.score([self.encode(r) for r in chunk])
+            for j, score in enumerate(scores):
+                on_result(start + j, score)
 
     # -- generation --------------------------------------------------------------------------
 
