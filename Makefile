@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench bench-lm-eval clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ test: lint
 ## make bench: performance benchmarks (ratios against a baseline, same process)
 bench: $(STAMP)
 	$(PY) bench/score_predictions.py
+
+## make bench-lm-eval: Palmarès against lm-evaluation-harness on ARC-fr (sets up lm-eval's venv)
+bench-lm-eval: $(STAMP)
+	test -x bench/.lm-eval-venv/bin/python || bash bench/lm_eval_side/setup.sh
+	$(PY) bench/vs_lm_eval.py
 
 clean:
 	rm -rf $(VENV) runs build dist src/*.egg-info

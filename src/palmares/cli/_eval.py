@@ -59,7 +59,12 @@ from palmares.tasks import Task, load_task
     default=None,
     help="bootstrap resamples for corpus metrics (default: the task's, 1000)",
 )
-@click.option("--seed", type=int, default=None, help="bootstrap seed (default: the task's, 0)")
+@click.option(
+    "--seed",
+    type=int,
+    default=None,
+    help="seed of the bootstrap, and of few-shot drawing and sampling (default: the task's)",
+)
 @click.option(
     "--confidence",
     type=click.FloatRange(0.5, 1, min_open=True, max_open=True),
@@ -103,7 +108,15 @@ def eval_command(
     else:
         assert model is not None
         result = run_model(
-            task, model, model_args, split, limit, stats, None if no_cache else cache_path, no_cache
+            task,
+            model,
+            model_args,
+            split,
+            limit,
+            stats,
+            None if no_cache else cache_path,
+            no_cache,
+            seed,
         )
         source = _model_line(result)
     out = (

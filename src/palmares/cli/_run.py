@@ -38,6 +38,7 @@ def run_model(
     statistics: StatisticsSpec,
     cache_path: str | None,
     no_cache: bool,
+    seed: int | None = None,
 ) -> RunResult:
     backend = load_model(model, parse_model_args(model_args))
     cache = None if no_cache else ResponseCache(cache_path or default_cache_path())
@@ -71,6 +72,7 @@ def run_model(
                 statistics=statistics,
                 cache=cache,
                 progress=progress,
+                seed=seed,
             )
     finally:
         backend.close()

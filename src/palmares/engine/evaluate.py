@@ -63,13 +63,18 @@ def evaluate(
     statistics: StatisticsSpec | None = None,
     cache: ResponseCache | None = None,
     progress: Progress | None = None,
+    seed: int | None = None,
 ) -> RunResult:
-    """Run ``backend`` on ``task`` (its first ``limit`` items if given) and score the answers."""
+    """Run ``backend`` on ``task`` (its first ``limit`` items if given) and score the answers.
+
+    ``seed`` replaces the protocol's few-shot and sampling seeds (the bootstrap's is in
+    ``statistics``).
+    """
     split = task.resolve_split(split)
     items = task.items(split)
     if limit is not None:
         items = items.head(limit)
-    protocol = protocol_for(task, split)
+    protocol = protocol_for(task, split, seed)
     reasons = [protocol.skip_reason(items, i) for i in range(len(items))]
     skipped = [{"id": items.ids[i], "reason": r} for i, r in enumerate(reasons) if r]
     if skipped:

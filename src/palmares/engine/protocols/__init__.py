@@ -19,9 +19,20 @@ _BY_SPEC: dict[type, type[ModelProtocol]] = {
 __all__ = ["Generate", "ModelProtocol", "MultipleChoice", "Pairs", "item_fields", "protocol_for"]
 
 
-def protocol_for(task: Task, split: str) -> ModelProtocol:
-    """The protocol of ``task``, bound to ``split``; a clear error for ``predictions`` tasks."""
+def protocol_for(task: Task, split: str, seed: int | None = None) -> ModelProtocol:
+    """The protocol of ``task``, bound to ``split``; a clear error for ``predictions`` tasks.
+
+    ``seed`` (the CLI's ``--seed``) replaces the task's few-shot and sampling seeds.
+    """
     spec = task.protocol
+    if spec is not None and seed is not None:
+        update: dict[str, object] = {}
+        fewshot = getattr(spec, "fewshot", None)
+        if fewshot is not None:
+            update["fewshot"] = fewshot.model_copy(update={"seed": seed})
+        if isinstance(spec, GenerateSpec):
+            update["seed"] = seed
+        spec = spec.model_copy(update=update)
     if spec is not None:
         return _BY_SPEC[type(spec)](task, spec, split)
     raise InputError(
