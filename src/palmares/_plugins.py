@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from importlib.metadata import entry_points
-from typing import Any
+from typing import Any, TypeVar
+
+R = TypeVar("R")
 
 
 def fill_registry(registry: Any, group: str, builtin: str) -> None:
@@ -20,3 +23,18 @@ def fill_registry(registry: Any, group: str, builtin: str) -> None:
     if builtin not in loaded:
         module, _, function = builtin.partition(":")
         getattr(importlib.import_module(module), function)(registry)
+
+
+def filled_once(factory: Callable[[], R], group: str, builtin: str) -> Callable[[], R]:
+    """A function returning the process-wide registry made by ``factory``, filled from the
+    entry points of ``group`` (see :func:`fill_registry`) on first use."""
+    made: list[R] = []
+
+    def registry() -> R:
+        if not made:
+            new = factory()
+            fill_registry(new, group, builtin)
+            made.append(new)
+        return made[0]
+
+    return registry

@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from palmares._plugins import fill_registry
+from palmares._plugins import filled_once
 from palmares.backends._base import Backend
 from palmares.core import InputError
 
@@ -58,17 +58,10 @@ class BackendRegistry:
         return self.get(name).create(target, dict(options or {}))
 
 
-_registry: BackendRegistry | None = None
-
-
-def backend_registry() -> BackendRegistry:
-    """The process-wide registry, filled from the ``palmares.backends`` entry points."""
-    global _registry
-    if _registry is None:
-        registry = BackendRegistry()
-        fill_registry(registry, ENTRY_POINT_GROUP, "palmares.backends._builtins:register")
-        _registry = registry
-    return _registry
+#: The process-wide registry, filled from the ``palmares.backends`` entry points.
+backend_registry = filled_once(
+    BackendRegistry, ENTRY_POINT_GROUP, "palmares.backends._builtins:register"
+)
 
 
 def load_model(spec: str, options: dict[str, Any] | None = None) -> Backend:

@@ -132,9 +132,11 @@ def _model_line(result: RunResult) -> str:
     model = result.extra["model"]
     ident = model.get("sha256", model.get("base_url", ""))[:12]
     run = result.extra["run"]
+    skipped = len(result.extra.get("skipped", []))
     return (
         f"{result.extra['protocol']['type']} · model {model.get('model')} ({ident}) · "
         f"{run['computed']:,} computed, {run['cached']:,} from cache"
+        + (f" · {skipped:,} skipped (listed in results.json)" if skipped else "")
     )
 
 

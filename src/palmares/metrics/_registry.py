@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from palmares._plugins import fill_registry
+from palmares._plugins import filled_once
 from palmares.core import InputError
 from palmares.metrics._base import Metric
 
@@ -52,14 +52,7 @@ class MetricRegistry:
         return self.get(name)(**(options or {}))
 
 
-_registry: MetricRegistry | None = None
-
-
-def metric_registry() -> MetricRegistry:
-    """The process-wide registry, filled from the ``palmares.metrics`` entry points on first use."""
-    global _registry
-    if _registry is None:
-        registry = MetricRegistry()
-        fill_registry(registry, ENTRY_POINT_GROUP, "palmares.metrics._builtins:register")
-        _registry = registry
-    return _registry
+#: The process-wide registry, filled from the ``palmares.metrics`` entry points on first use.
+metric_registry = filled_once(
+    MetricRegistry, ENTRY_POINT_GROUP, "palmares.metrics._builtins:register"
+)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from palmares._plugins import fill_registry
+from palmares._plugins import filled_once
 from palmares.core import DatasetSpec, InputError
 
 ENTRY_POINT_GROUP = "palmares.loaders"
@@ -56,16 +56,10 @@ class LoaderRegistry:
             ) from None
 
 
-_registry: LoaderRegistry | None = None
-
-
-def loader_registry() -> LoaderRegistry:
-    global _registry
-    if _registry is None:
-        registry = LoaderRegistry()
-        fill_registry(registry, ENTRY_POINT_GROUP, "palmares.tasks._builtins:register")
-        _registry = registry
-    return _registry
+#: The process-wide loader registry, filled from the ``palmares.loaders`` entry points.
+loader_registry = filled_once(
+    LoaderRegistry, ENTRY_POINT_GROUP, "palmares.tasks._builtins:register"
+)
 
 
 def columns_from_records(records: list[Any], source: str) -> dict[str, list[Any]]:
