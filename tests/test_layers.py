@@ -18,6 +18,8 @@ ALLOWED = {
     "backends": {"core", "_plugins"},
     "engine": {"core", "metrics", "stats", "tasks", "backends", "_version"},
     "testing": set(),
+    "store": {"core"},
+    "campaigns": {"core", "store", "tasks", "engine", "metrics", "stats", "backends", "_version"},
 }
 CORE_THIRD_PARTY = {"pydantic", "numpy"}
 

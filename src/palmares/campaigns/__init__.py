@@ -1,0 +1,31 @@
+"""Campaign services: campaigns as code, people and tokens, submissions under atomic quotas."""
+
+from palmares.campaigns.artifacts import Artifacts
+from palmares.campaigns.quotas import QuotaExceeded, reserve
+from palmares.campaigns.service import (
+    ROLES,
+    Forbidden,
+    add_user,
+    authenticate,
+    create_campaign,
+    load_campaign_spec,
+    submit_predictions,
+)
+from palmares.campaigns.spec import CampaignSpec, PhaseSpec, QuotaSpec, TaskEntry
+
+__all__ = [
+    "ROLES",
+    "Artifacts",
+    "CampaignSpec",
+    "Forbidden",
+    "PhaseSpec",
+    "QuotaExceeded",
+    "QuotaSpec",
+    "TaskEntry",
+    "add_user",
+    "authenticate",
+    "create_campaign",
+    "load_campaign_spec",
+    "reserve",
+    "submit_predictions",
+]

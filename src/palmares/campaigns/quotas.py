@@ -1,0 +1,50 @@
+"""Reserving a submission against a team's quotas, atomically, in the database.
+
+Never check-then-insert: two requests could both see 4 of 5 used and both insert. Each period
+(the UTC day, and ``total``) has one row; the reservation makes sure the row exists (insert, or
+nothing on conflict), then increments it with ``UPDATE … WHERE used < limit``. The database
+serialises concurrent updates of one row (PostgreSQL re-checks the condition on the row it locked;
+SQLite takes the write lock at BEGIN), so exactly ``limit`` reservations succeed. The caller's
+transaction rolls every row back if any period is full, or if anything after fails.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from palmares.core import PalmaresError
+from palmares.store import Phase, QuotaUsage
+
+
+class QuotaExceeded(PalmaresError):
+    def __init__(self, period: str, limit: int) -> None:
+        self.period, self.limit = period, limit
+        when = "today (UTC)" if period != "total" else "in this phase"
+        super().__init__(f"quota reached: {limit} submission(s) {when}; nothing was submitted")
+
+
+def reserve(session: Session, team_id: int, phase: Phase, now: datetime) -> None:
+    """Count one submission of ``team_id`` in ``phase``, or raise :class:`QuotaExceeded`."""
+    periods = [(now.date().isoformat(), phase.quota_per_day), ("total", phase.quota_total)]
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for period, limit in periods:
+        key = {"team_id": team_id, "phase_id": phase.id, "period": period}
+        session.execute(insert(QuotaUsage).values(**key, used=0).on_conflict_do_nothing())
+        statement = (
+            update(QuotaUsage)
+            .where(
+                QuotaUsage.team_id == team_id,
+                QuotaUsage.phase_id == phase.id,
+                QuotaUsage.period == period,
+            )
+            .values(used=QuotaUsage.used + 1)
+        )
+        if limit is not None:
+            statement = statement.where(QuotaUsage.used < limit)
+        if session.execute(statement).rowcount != 1:  # type: ignore[attr-defined]
+            raise QuotaExceeded(period, limit or 0)

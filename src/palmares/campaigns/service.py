@@ -1,0 +1,219 @@
+"""Campaign actions, one database transaction each: create a campaign from its YAML, add users,
+submit predictions. Bad input raises :class:`InputError` before anything is written."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from palmares.campaigns.artifacts import Artifacts
+from palmares.campaigns.quotas import reserve
+from palmares.campaigns.spec import CampaignSpec
+from palmares.core import InputError, PalmaresError
+from palmares.engine import Scorer
+from palmares.store import (
+    Campaign,
+    CampaignTask,
+    Challenge,
+    Phase,
+    Submission,
+    Team,
+    Token,
+    User,
+)
+from palmares.tasks import load_task
+from palmares.tasks._yaml import read_yaml, validate_model
+
+ROLES = ("admin", "organiser", "participant", "auditor")
+
+
+class Forbidden(PalmaresError):
+    """The caller may not do this (no token, wrong role, closed phase)."""
+
+
+def load_campaign_spec(path: str | Path) -> CampaignSpec:
+    path = Path(path)
+    data, lines = read_yaml(path)
+    return validate_model(CampaignSpec, data, path, lines)
+
+
+def create_campaign(
+    db: sessionmaker[Session], path: str | Path, now: datetime | None = None
+) -> int:
+    """Create the campaign of ``path`` (and its challenge if new); returns the campaign's id."""
+    path = Path(path)
+    spec = load_campaign_spec(path)
+    now = now or datetime.now(UTC)
+    tasks = []
+    for i, entry in enumerate(spec.tasks):
+        task = load_task(path.parent / entry.task)
+        for key in ("public_split", "hidden_split"):
+            split = getattr(entry, key)
+            if split is not None and split not in task.splits:
+                raise InputError(
+                    f"task {task.spec.id!r} has no split {split!r} "
+                    f"(splits: {', '.join(task.splits)})",
+                    file=str(path),
+                    field=f"tasks.{i}.{key}",
+                )
+        tasks.append((entry, task))
+    rules = (path.parent / spec.campaign.rules).read_text("utf-8") if spec.campaign.rules else ""
+    with db.begin() as session:
+        if session.get(Challenge, spec.challenge.id) is None:
+            session.add(Challenge(id=spec.challenge.id, title=spec.challenge.title, created_at=now))
+        exists = session.scalar(
+            select(Campaign).where(
+                Campaign.challenge_id == spec.challenge.id, Campaign.slug == spec.campaign.id
+            )
+        )
+        if exists is not None:
+            raise InputError(
+                f"campaign {spec.campaign.id!r} already exists in challenge {spec.challenge.id!r}",
+                file=str(path),
+                field="campaign.id",
+            )
+        campaign = Campaign(
+            challenge_id=spec.challenge.id,
+            slug=spec.campaign.id,
+            title=spec.campaign.title,
+            rules=rules,
+            created_at=now,
+        )
+        session.add(campaign)
+        session.flush()
+        for entry, task in tasks:
+            session.add(
+                CampaignTask(
+                    campaign_id=campaign.id,
+                    task_id=task.spec.id,
+                    task_version=task.spec.version,
+                    task_hash=task.hash,
+                    spec_path=str(task.path.resolve() if task.path else ""),
+                    public_split=entry.public_split,
+                    hidden_split=entry.hidden_split,
+                )
+            )
+        for phase in spec.phases:
+            session.add(
+                Phase(
+                    campaign_id=campaign.id,
+                    kind=phase.kind,
+                    starts_at=phase.start,
+                    ends_at=phase.end,
+                    quota_per_day=phase.quota.per_day,
+                    quota_total=phase.quota.total,
+                    feedback=phase.feedback,
+                    accepts=list(phase.accepts),
+                )
+            )
+        return campaign.id
+
+
+def add_user(db: sessionmaker[Session], name: str, role: str, team: str | None = None) -> str:
+    """Create a user (and its team if new); returns an API token, shown this once."""
+    if role not in ROLES:
+        raise InputError(f"unknown role {role!r}; roles: {', '.join(ROLES)}", field="role")
+    if role == "participant" and team is None:
+        raise InputError("a participant belongs to a team: give --team", field="team")
+    token = "plm_" + secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    with db.begin() as session:
+        if session.scalar(select(User).where(User.name == name)) is not None:
+            raise InputError(f"user {name!r} already exists", field="name")
+        team_id = None
+        if team is not None:
+            row = session.scalar(select(Team).where(Team.name == team))
+            if row is None:
+                row = Team(name=team)
+                session.add(row)
+                session.flush()
+            team_id = row.id
+        user = User(name=name, role=role, team_id=team_id, created_at=now)
+        session.add(user)
+        session.flush()
+        session.add(Token(user_id=user.id, digest=_digest(token), created_at=now))
+    return token
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def authenticate(session: Session, token: str | None) -> User:
+    user = None
+    if token:
+        user = session.scalar(
+            select(User).join(Token, Token.user_id == User.id).where(Token.digest == _digest(token))
+        )
+    if user is None:
+        raise Forbidden("a valid API token is needed")
+    return user
+
+
+def submit_predictions(
+    db: sessionmaker[Session],
+    artifacts: Artifacts,
+    token: str,
+    campaign_id: int,
+    task_id: str,
+    file: str | Path,
+    now: datetime | None = None,
+) -> str:
+    """Check a predictions file against the hidden split, then count it and queue it, in one
+    transaction; returns the submission id. An invalid file raises and uses no quota."""
+    now = now or datetime.now(UTC)
+    with db() as session:
+        user = authenticate(session, token)
+        phase, entry = _open_phase(session, campaign_id, task_id, now)
+    if user.role != "participant" or user.team_id is None:
+        raise Forbidden("only a participant in a team submits")
+    if "predictions" not in phase.accepts:
+        raise Forbidden(f"the {phase.kind} phase does not accept prediction files")
+    task = load_task(entry.spec_path)
+    Scorer(task, entry.hidden_split).read(str(file))  # InputError names file, line and field
+    digest = artifacts.put_file(file)
+    submission_id = uuid.uuid4().hex
+    with db.begin() as session:
+        reserve(session, user.team_id, phase, now)
+        session.add(
+            Submission(
+                id=submission_id,
+                phase_id=phase.id,
+                campaign_task_id=entry.id,
+                team_id=user.team_id,
+                user_id=user.id,
+                kind="predictions",
+                artifact=digest,
+                status="queued",
+                created_at=now,
+            )
+        )
+    return submission_id
+
+
+def _open_phase(
+    session: Session, campaign_id: int, task_id: str, now: datetime
+) -> tuple[Phase, CampaignTask]:
+    entry = session.scalar(
+        select(CampaignTask).where(
+            CampaignTask.campaign_id == campaign_id, CampaignTask.task_id == task_id
+        )
+    )
+    if entry is None:
+        raise InputError(f"no task {task_id!r} in this campaign", field="task")
+    phases = session.scalars(select(Phase).where(Phase.campaign_id == campaign_id)).all()
+    for phase in phases:
+        if _aware(phase.starts_at) <= now < _aware(phase.ends_at):
+            return phase, entry
+    raise Forbidden("no phase of this campaign is open now")
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes (stored as UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

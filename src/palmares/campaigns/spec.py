@@ -1,0 +1,85 @@
+"""The campaign YAML (campaign as code): challenge, campaign, tasks, phases. Shape only."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+_SLUG = r"^[a-z0-9][a-z0-9._-]*$"
+SubmissionKind = Literal["predictions", "endpoint", "model_file"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _moment(value: Any, end: bool) -> Any:
+    """A date means the start of that day (UTC), or for an end, the start of the next one."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime.combine(value + timedelta(days=1 if end else 0), time(), UTC)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
+class QuotaSpec(_Strict):
+    per_day: int | None = Field(default=None, ge=0, description="per team, per UTC day")
+    total: int | None = Field(default=None, ge=0, description="per team, for the whole phase")
+
+
+class PhaseSpec(_Strict):
+    kind: Literal["dev", "test", "final"]
+    start: datetime
+    end: datetime
+    quota: QuotaSpec = QuotaSpec()
+    feedback: Literal["full", "rounded", "none"] = "full"
+    accepts: list[SubmissionKind] = Field(default=["predictions"], min_length=1)
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _start(cls, value: Any) -> Any:
+        return _moment(value, end=False)
+
+    @field_validator("end", mode="before")
+    @classmethod
+    def _end(cls, value: Any) -> Any:
+        return _moment(value, end=True)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PhaseSpec:
+        if self.end <= self.start:
+            raise ValueError("the phase ends before it starts")
+        return self
+
+
+class TaskEntry(_Strict):
+    task: str = Field(description="path of a task YAML, relative to the campaign file")
+    public_split: str | None = None
+    hidden_split: str
+
+
+class ChallengeInfo(_Strict):
+    id: str = Field(pattern=_SLUG, max_length=100)
+    title: str = Field(min_length=1)
+
+
+class CampaignInfo(_Strict):
+    id: str = Field(pattern=_SLUG, max_length=100)
+    title: str = Field(min_length=1)
+    rules: str | None = Field(default=None, description="path of a Markdown file of rules")
+
+
+class CampaignSpec(_Strict):
+    challenge: ChallengeInfo
+    campaign: CampaignInfo
+    tasks: list[TaskEntry] = Field(min_length=1)
+    phases: list[PhaseSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> CampaignSpec:
+        kinds = [p.kind for p in self.phases]
+        if len(set(kinds)) != len(kinds):
+            raise ValueError("each phase kind (dev, test, final) may appear once")
+        return self

@@ -1,0 +1,82 @@
+"""``palmares campaign create``, ``palmares users add``, ``palmares submit`` (on a database)."""
+
+from __future__ import annotations
+
+import os
+
+import click
+from sqlalchemy.orm import Session, sessionmaker
+
+from palmares.campaigns import (
+    ROLES,
+    Artifacts,
+    Forbidden,
+    QuotaExceeded,
+    add_user,
+    create_campaign,
+    submit_predictions,
+)
+from palmares.cli._main import cli, reports_input_errors
+from palmares.store import migrate, open_engine, sessions
+
+DB_HELP = "database URL (default: $PALMARES_DB, else sqlite:///palmares.db)"
+
+
+def _db(url: str | None) -> sessionmaker[Session]:
+    engine = open_engine(url or os.environ.get("PALMARES_DB", "sqlite:///palmares.db"))
+    migrate(engine)  # a new database gets the schema; an old one the newest migrations
+    return sessions(engine)
+
+
+@cli.group()
+def campaign() -> None:
+    """Create and manage campaigns."""
+
+
+@campaign.command("create")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--db", "db_url", default=None, help=DB_HELP)
+@reports_input_errors
+def create(file: str, db_url: str | None) -> None:
+    """Create the campaign described by FILE (and its challenge, if new)."""
+    campaign_id = create_campaign(_db(db_url), file)
+    click.echo(f"✓ campaign created (id {campaign_id})")
+
+
+@cli.group()
+def users() -> None:
+    """Manage users and their API tokens."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--team", default=None, help="team name (created if new); participants need one")
+@click.option("--db", "db_url", default=None, help=DB_HELP)
+@reports_input_errors
+def add(name: str, role: str, team: str | None, db_url: str | None) -> None:
+    """Add user NAME and print their API token (shown this once, stored hashed)."""
+    token = add_user(_db(db_url), name, role, team)
+    click.echo(token)
+
+
+@cli.command("submit")
+@click.option("--campaign", "campaign_id", type=int, required=True, help="campaign id")
+@click.option("--task", "task_id", required=True, help="task id within the campaign")
+@click.option("--file", "file", required=True, type=click.Path(dir_okay=False))
+@click.option("--token", envvar="PALMARES_TOKEN", required=True, help="API token ($PALMARES_TOKEN)")
+@click.option("--db", "db_url", default=None, help=DB_HELP)
+@click.option("--artifacts", default="artifacts", type=click.Path(file_okay=False))
+@reports_input_errors
+def submit(
+    campaign_id: int, task_id: str, file: str, token: str, db_url: str | None, artifacts: str
+) -> None:
+    """Submit a predictions file: checked first (an invalid file counts nothing), then queued."""
+    try:
+        sid = submit_predictions(
+            _db(db_url), Artifacts(artifacts), token, campaign_id, task_id, file
+        )
+    except (QuotaExceeded, Forbidden) as exc:
+        click.echo(f"✗ {exc}", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"✓ submission {sid} accepted — queued for scoring")

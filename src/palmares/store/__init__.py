@@ -1,0 +1,31 @@
+"""The campaign database: SQLAlchemy 2 models, Alembic migrations, SQLite or PostgreSQL."""
+
+from palmares.store.db import migrate, open_engine, sessions
+from palmares.store.models import (
+    Base,
+    Campaign,
+    CampaignTask,
+    Challenge,
+    Phase,
+    QuotaUsage,
+    Submission,
+    Team,
+    Token,
+    User,
+)
+
+__all__ = [
+    "Base",
+    "Campaign",
+    "CampaignTask",
+    "Challenge",
+    "Phase",
+    "QuotaUsage",
+    "Submission",
+    "Team",
+    "Token",
+    "User",
+    "migrate",
+    "open_engine",
+    "sessions",
+]

@@ -1,0 +1,112 @@
+"""The campaign database's tables (SQLAlchemy 2). Schema changes go through Alembic migrations
+(``store/migrations``), never ``create_all``: a test checks the models and the migrations agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[str]: JSON}
+
+
+class Challenge(Base):
+    __tablename__ = "challenges"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    title: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+    __table_args__ = (UniqueConstraint("challenge_id", "slug"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge_id: Mapped[str] = mapped_column(ForeignKey("challenges.id"))
+    slug: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(Text)
+    rules: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CampaignTask(Base):
+    """A task of a campaign, pinned by its content hash, with its public and hidden splits."""
+
+    __tablename__ = "campaign_tasks"
+    __table_args__ = (UniqueConstraint("campaign_id", "task_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    task_id: Mapped[str] = mapped_column(String(100))
+    task_version: Mapped[int] = mapped_column(Integer)
+    task_hash: Mapped[str] = mapped_column(String(64))
+    spec_path: Mapped[str] = mapped_column(Text)
+    public_split: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    hidden_split: Mapped[str] = mapped_column(String(100))
+
+
+class Phase(Base):
+    __tablename__ = "phases"
+    __table_args__ = (UniqueConstraint("campaign_id", "kind"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # dev, test, final
+    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    quota_per_day: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    quota_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    feedback: Mapped[str] = mapped_column(String(20))  # full, rounded, none
+    accepts: Mapped[list[str]] = mapped_column(JSON)
+
+
+class Team(Base):
+    __tablename__ = "teams"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(20))  # admin, organiser, participant, auditor
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Token(Base):
+    """An API token, stored as the SHA-256 of its text (the text is shown once, at creation)."""
+
+    __tablename__ = "tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class QuotaUsage(Base):
+    """Submissions counted against a quota: one row per (team, phase, period), where the period
+    is a UTC day (``2027-03-01``) or ``total``. Reserving is one conditional UPDATE per row
+    (``used < limit``), so the database, not the application, refuses the submission too many."""
+
+    __tablename__ = "quota_usage"
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), primary_key=True)
+    phase_id: Mapped[int] = mapped_column(ForeignKey("phases.id"), primary_key=True)
+    period: Mapped[str] = mapped_column(String(10), primary_key=True)
+    used: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Submission(Base):
+    __tablename__ = "submissions"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    phase_id: Mapped[int] = mapped_column(ForeignKey("phases.id"))
+    campaign_task_id: Mapped[int] = mapped_column(ForeignKey("campaign_tasks.id"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # predictions, endpoint, model_file
+    artifact: Mapped[str] = mapped_column(String(64))  # SHA-256 of the uploaded file
+    status: Mapped[str] = mapped_column(String(20))  # queued, running, scored, failed
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,62 @@
+"""The campaign database on both engines: a SQLite file, and a fresh schema of the PostgreSQL
+server every machine runs (127.0.0.1:5432, trust auth, database ``test``; override the URL with
+``$PALMARES_TEST_POSTGRES``)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
+
+from palmares.store import migrate, open_engine, sessions
+
+POSTGRES = os.environ.get(
+    "PALMARES_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+EXAMPLE = Path(__file__).resolve().parents[2] / "src" / "palmares" / "examples" / "avis-fr"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    if request.param == "sqlite":
+        engine = open_engine(f"sqlite:///{tmp_path / 'palmares.db'}")
+        migrate(engine)
+        yield sessions(engine)
+        engine.dispose()
+        return
+    schema = "t_" + uuid.uuid4().hex[:12]
+    admin = open_engine(POSTGRES)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    url = POSTGRES + ("&" if "?" in POSTGRES else "?") + f"options=-csearch_path%3D{schema}"
+    engine = open_engine(url)
+    migrate(engine)
+    yield sessions(engine)
+    engine.dispose()
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+CAMPAIGN = """
+challenge: {id: defi-fr, title: "Défi IA en français"}
+campaign: {id: 2027-printemps, title: "Campagne de printemps 2027"}
+tasks:
+  - {task: EXAMPLE/task.yaml, hidden_split: test}
+phases:
+  - {kind: dev, start: 2027-03-01, end: 2027-04-15, quota: {per_day: 50, total: QUOTA},
+     feedback: full, accepts: [predictions]}
+  - {kind: test, start: 2027-04-16, end: 2027-04-23, quota: {total: 3}, feedback: none}
+"""
+
+
+def campaign_file(folder: Path, quota: int = 5) -> Path:
+    path = folder / "campaign.yaml"
+    body = CAMPAIGN.replace("EXAMPLE", str(EXAMPLE)).replace("QUOTA", str(quota))
+    path.write_text(body, encoding="utf-8")
+    return path
