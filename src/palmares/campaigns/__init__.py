@@ -1,6 +1,8 @@
 """Campaign services: campaigns as code, people and tokens, submissions under atomic quotas."""
 
 from palmares.campaigns.artifacts import Artifacts
+from palmares.campaigns.jobs import claim, heartbeat
+from palmares.campaigns.leaderboard import leaderboard
 from palmares.campaigns.quotas import QuotaExceeded, reserve
 from palmares.campaigns.service import (
     ROLES,
@@ -12,6 +14,7 @@ from palmares.campaigns.service import (
     submit_predictions,
 )
 from palmares.campaigns.spec import CampaignSpec, PhaseSpec, QuotaSpec, TaskEntry
+from palmares.campaigns.worker import run_forever, run_one
 
 __all__ = [
     "ROLES",
@@ -24,8 +27,13 @@ __all__ = [
     "TaskEntry",
     "add_user",
     "authenticate",
+    "claim",
     "create_campaign",
+    "heartbeat",
+    "leaderboard",
     "load_campaign_spec",
     "reserve",
+    "run_forever",
+    "run_one",
     "submit_predictions",
 ]

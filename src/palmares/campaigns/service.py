@@ -21,6 +21,7 @@ from palmares.store import (
     Campaign,
     CampaignTask,
     Challenge,
+    Job,
     Phase,
     Submission,
     Team,
@@ -194,6 +195,8 @@ def submit_predictions(
                 created_at=now,
             )
         )
+        session.flush()  # the job refers to the submission
+        session.add(Job(submission_id=submission_id, status="queued", attempts=0, created_at=now))
     return submission_id
 
 

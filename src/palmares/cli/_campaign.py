@@ -14,6 +14,8 @@ from palmares.campaigns import (
     QuotaExceeded,
     add_user,
     create_campaign,
+    run_forever,
+    run_one,
     submit_predictions,
 )
 from palmares.cli._main import cli, reports_input_errors
@@ -80,3 +82,18 @@ def submit(
         click.echo(f"✗ {exc}", err=True)
         raise SystemExit(1) from None
     click.echo(f"✓ submission {sid} accepted — queued for scoring")
+
+
+@cli.command("worker")
+@click.option("--db", "db_url", default=None, help=DB_HELP)
+@click.option("--artifacts", default="artifacts", type=click.Path(file_okay=False))
+@click.option("--lease", type=float, default=30.0, help="seconds a claimed job stays this worker's")
+@click.option("--once", is_flag=True, help="process at most one job, then exit")
+@reports_input_errors
+def worker(db_url: str | None, artifacts: str, lease: float, once: bool) -> None:
+    """Score queued submissions (claims jobs with a lease; a dead worker's jobs are retried)."""
+    db = _db(db_url)
+    if once:
+        run_one(db, Artifacts(artifacts), lease_s=lease)
+    else:
+        run_forever(db, Artifacts(artifacts), lease_s=lease)

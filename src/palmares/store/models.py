@@ -110,3 +110,32 @@ class Submission(Base):
     artifact: Mapped[str] = mapped_column(String(64))  # SHA-256 of the uploaded file
     status: Mapped[str] = mapped_column(String(20))  # queued, running, scored, failed
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Job(Base):
+    """Scoring work for one submission. A worker claims it with a lease that its heartbeat
+    extends; a job whose lease ran out (its worker died) is claimed again, at most
+    ``max_attempts`` times, then fails with its reason."""
+
+    __tablename__ = "jobs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(20))  # queued, running, done, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=3)
+    worker: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ScoreRecord(Base):
+    """A submission's scores on the public and the private part of the hidden split (one row per
+    submission: a job that runs twice cannot score twice)."""
+
+    __tablename__ = "scores"
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    public: Mapped[dict[str, Any]] = mapped_column(JSON)
+    private: Mapped[dict[str, Any]] = mapped_column(JSON)
+    primary_metric: Mapped[str] = mapped_column(String(100))
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

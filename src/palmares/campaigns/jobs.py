@@ -1,0 +1,81 @@
+"""The job queue in the database: claim with a lease, heartbeat, finish once.
+
+A worker claims the oldest job that is queued, or running with an expired lease (its worker
+died), in one transaction (PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so workers never wait on each
+other; SQLite: the write lock taken at BEGIN). Finishing is conditional on still holding the job
+(``worker`` and ``status``): a worker that lost its lease cannot overwrite the new holder's work.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from palmares.store import Job, Submission
+
+
+def claim(db: sessionmaker[Session], worker: str, now: datetime, lease_s: float) -> int | None:
+    """The id of the job this worker now holds, or None when there is nothing to do."""
+    with db.begin() as session:
+        _fail_exhausted(session, now)
+        query = (
+            select(Job)
+            .where(
+                or_(Job.status == "queued", (Job.status == "running") & (Job.lease_until < now)),
+                Job.attempts < Job.max_attempts,
+            )
+            .order_by(Job.created_at, Job.id)
+            .limit(1)
+        )
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        job = session.scalar(query)
+        if job is None:
+            return None
+        job.status, job.worker = "running", worker
+        job.lease_until = now + timedelta(seconds=lease_s)
+        job.attempts += 1
+        session.execute(
+            update(Submission).where(Submission.id == job.submission_id).values(status="running")
+        )
+        return job.id
+
+
+def _fail_exhausted(session: Session, now: datetime) -> None:
+    """Jobs whose worker died on every attempt fail, with the reason shown to their team."""
+    dead = session.scalars(
+        select(Job).where(
+            Job.status == "running", Job.lease_until < now, Job.attempts >= Job.max_attempts
+        )
+    ).all()
+    for job in dead:
+        job.status = "failed"
+        job.error = f"the worker stopped during each of {job.attempts} attempts"
+        session.execute(
+            update(Submission).where(Submission.id == job.submission_id).values(status="failed")
+        )
+
+
+def heartbeat(
+    db: sessionmaker[Session], job_id: int, worker: str, now: datetime, lease_s: float
+) -> bool:
+    """Extend the lease; False when the job is no longer this worker's."""
+    with db.begin() as session:
+        result = session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.worker == worker, Job.status == "running")
+            .values(lease_until=now + timedelta(seconds=lease_s))
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def holds(session: Session, job_id: int, worker: str) -> bool:
+    """Within the finishing transaction: does this worker still hold the job? (Locks the row.)"""
+    result = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.worker == worker, Job.status == "running")
+        .values(status="done")
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

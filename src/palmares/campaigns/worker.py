@@ -1,0 +1,122 @@
+"""The worker: claim a job, score its submission, record the scores once.
+
+While it scores, a heartbeat thread extends the job's lease; if the process dies (``kill -9``),
+the lease runs out and another worker claims the job again. The scores and the job's end are
+written in one transaction that first checks the job is still this worker's, and the scores
+table has one row per submission, so a job is never scored twice.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+
+from palmares.campaigns.artifacts import Artifacts
+from palmares.campaigns.jobs import claim, heartbeat, holds
+from palmares.campaigns.scoring import score_parts
+from palmares.core import PalmaresError
+from palmares.store import CampaignTask, Job, ScoreRecord, Submission
+from palmares.tasks import load_task
+
+Clock = Callable[[], datetime]
+
+#: test hook (fault injection): seconds a worker pauses after claiming a job
+PAUSE_ENV = "PALMARES_FAULT_WORKER_PAUSE"
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def run_one(
+    db: sessionmaker[Session],
+    artifacts: Artifacts,
+    *,
+    worker: str | None = None,
+    lease_s: float = 30.0,
+    clock: Clock = lambda: datetime.now(UTC),
+) -> int | None:
+    """Claim and process one job; its id, or None when the queue is empty."""
+    worker = worker or worker_name()
+    job_id = claim(db, worker, clock(), lease_s)
+    if job_id is None:
+        return None
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(lease_s / 3):
+            heartbeat(db, job_id, worker, clock(), lease_s)
+
+    beating = threading.Thread(target=beat, daemon=True)
+    beating.start()
+    try:
+        pause = float(os.environ.get(PAUSE_ENV, "0") or 0)
+        if pause:
+            time.sleep(pause)
+        _process(db, artifacts, job_id, worker, clock)
+    finally:
+        stop.set()
+        beating.join()
+    return job_id
+
+
+def _process(
+    db: sessionmaker[Session], artifacts: Artifacts, job_id: int, worker: str, clock: Clock
+) -> None:
+    with db() as session:
+        job = session.get(Job, job_id)
+        assert job is not None
+        submission = session.get(Submission, job.submission_id)
+        assert submission is not None
+        entry = session.get(CampaignTask, submission.campaign_task_id)
+        assert entry is not None
+    try:
+        task = load_task(entry.spec_path)
+        seed = f"{entry.campaign_id}:{entry.task_id}"
+        parts = score_parts(
+            task, entry.hidden_split, str(artifacts.path(submission.artifact)), seed
+        )
+        error = None
+    except PalmaresError as exc:  # the file was checked at submission: this is unexpected
+        parts, error = None, f"scoring failed: {exc}"
+    except Exception:
+        parts, error = None, "scoring failed: " + traceback.format_exc(limit=3)
+    with db.begin() as session:
+        if not holds(session, job_id, worker):
+            return  # the lease was lost and the job handed over: the new holder records it
+        if parts is None:
+            session.execute(
+                update(Job).where(Job.id == job_id).values(status="failed", error=error)
+            )
+            status = "failed"
+        else:
+            session.add(
+                ScoreRecord(
+                    submission_id=submission.id,
+                    public=parts["public"],
+                    private=parts["private"],
+                    primary_metric=task.spec.primary_metric,
+                    computed_at=clock(),
+                )
+            )
+            status = "scored"
+        session.execute(
+            update(Submission).where(Submission.id == submission.id).values(status=status)
+        )
+
+
+def run_forever(
+    db: sessionmaker[Session], artifacts: Artifacts, *, poll_s: float = 1.0, lease_s: float = 30.0
+) -> None:
+    """Process jobs until interrupted."""
+    while True:
+        if run_one(db, artifacts, lease_s=lease_s) is None:
+            time.sleep(poll_s)

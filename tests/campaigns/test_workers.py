@@ -1,0 +1,146 @@
+"""Workers and leaderboards: jobs scored once, leases, a worker killed with SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+from tests.campaigns.conftest import EXAMPLE, campaign_file
+
+from palmares.campaigns import (
+    Artifacts,
+    add_user,
+    claim,
+    create_campaign,
+    leaderboard,
+    run_one,
+    submit_predictions,
+)
+from palmares.campaigns.scoring import public_positions
+from palmares.store import Job, ScoreRecord, Submission, migrate, open_engine, sessions
+from palmares.tasks import load_task
+
+IN_DEV = datetime(2027, 3, 10, 12, 0, tzinfo=UTC)
+
+
+def _two_teams(db: sessionmaker[Session], tmp_path: Path) -> tuple[int, Artifacts, list[str]]:
+    campaign_id = create_campaign(db, campaign_file(tmp_path, quota=10))
+    artifacts = Artifacts(tmp_path / "artifacts")
+    lines = (EXAMPLE / "baseline.jsonl").read_text("utf-8").splitlines()
+    flipped = tmp_path / "flipped.jsonl"  # team B: every other answer wrong
+    rows = [json.loads(line) for line in lines]
+    for i, row in enumerate(rows):
+        if i % 2:
+            row["prediction"] = "négatif" if row["prediction"] == "positif" else "positif"
+    flipped.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    ids = []
+    for team, file in (("lab-a", EXAMPLE / "baseline.jsonl"), ("lab-b", flipped)):
+        token = add_user(db, f"user-{team}", "participant", team=team)
+        ids.append(submit_predictions(db, artifacts, token, campaign_id, "avis-fr", file, IN_DEV))
+    return campaign_id, artifacts, ids
+
+
+def test_worker_scores_and_leaderboard_ranks_with_intervals(
+    db: sessionmaker[Session], tmp_path: Path
+) -> None:
+    campaign_id, artifacts, _ids = _two_teams(db, tmp_path)
+    clock = lambda: IN_DEV  # noqa: E731
+    assert run_one(db, artifacts, worker="w1", clock=clock) is not None
+    assert run_one(db, artifacts, worker="w1", clock=clock) is not None
+    assert run_one(db, artifacts, worker="w1", clock=clock) is None
+    board = leaderboard(db, campaign_id, "avis-fr", "dev")
+    assert [r["team"] for r in board] == ["lab-a", "lab-b"] and board[0]["rank"] == 1
+    top = board[0]
+    assert top["metric"] == "accuracy" and top["ci"][0] <= top["value"] <= top["ci"][1]
+    public = public_positions(
+        load_task(EXAMPLE / "task.yaml").items("test"), f"{campaign_id}:avis-fr"
+    )
+    assert top["n"] == len(public) and 0 < len(public) < 48
+    private = leaderboard(db, campaign_id, "avis-fr", "dev", part="private")
+    assert private[0]["n"] == 48 - len(public)
+    with db() as session:
+        assert session.scalar(select(func.count()).select_from(ScoreRecord)) == 2
+        assert {s.status for s in session.scalars(select(Submission))} == {"scored"}
+
+
+def test_expired_lease_is_reclaimed_and_scored_once(
+    db: sessionmaker[Session], tmp_path: Path
+) -> None:
+    _campaign_id, artifacts, _ids = _two_teams(db, tmp_path)
+    first = claim(db, "dead-worker", IN_DEV, lease_s=30)
+    assert first is not None
+    assert claim(db, "w2", IN_DEV + timedelta(seconds=10), lease_s=30) != first  # still leased
+    later = IN_DEV + timedelta(seconds=61)
+    assert run_one(db, artifacts, worker="w3", clock=lambda: later) == first  # reclaimed
+    with db() as session:
+        job = session.get(Job, first)
+        assert job is not None and job.attempts == 2 and job.status == "done"
+        assert session.scalar(select(func.count()).select_from(ScoreRecord)) == 1
+
+
+def test_worker_dying_on_every_attempt_fails_with_a_reason(
+    db: sessionmaker[Session], tmp_path: Path
+) -> None:
+    _two_teams(db, tmp_path)
+    moment = IN_DEV
+    job_id = None
+    for _ in range(3):
+        job_id = claim(db, "doomed", moment, lease_s=1) or job_id
+        moment += timedelta(seconds=5)
+    claim(db, "w", moment + timedelta(seconds=5), lease_s=1)  # sweeps the exhausted job
+    with db() as session:
+        job = session.get(Job, job_id)
+        assert job is not None and job.status == "failed" and "3 attempts" in (job.error or "")
+
+
+def test_kill_9_mid_job_then_another_worker_completes_it(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    engine = open_engine(url)
+    migrate(engine)
+    db = sessions(engine)
+    path = campaign_file(tmp_path)
+    now = datetime.now(UTC)
+    body = path.read_text("utf-8")
+    body = body.replace("2027-03-01", str((now - timedelta(days=1)).date()))
+    body = body.replace("end: 2027-04-15", f"end: {(now + timedelta(days=1)).date()}")
+    body = body.replace("2027-04-16", str((now + timedelta(days=2)).date()))
+    body = body.replace("2027-04-23", str((now + timedelta(days=3)).date()))
+    path.write_text(body, "utf-8")
+    campaign_id = create_campaign(db, path)
+    token = add_user(db, "alice", "participant", team="lab-a")
+    artifacts = Artifacts(tmp_path / "artifacts")
+    sid = submit_predictions(
+        db, artifacts, token, campaign_id, "avis-fr", EXAMPLE / "baseline.jsonl"
+    )
+    env = {**os.environ, "PALMARES_FAULT_WORKER_PAUSE": "60"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "palmares.cli", "worker", "--db", url, "--artifacts",
+         str(tmp_path / "artifacts"), "--lease", "2", "--once"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    status = "queued"
+    while time.monotonic() < deadline and status != "running":
+        time.sleep(0.1)
+        with db() as session:
+            job = session.scalar(select(Job).where(Job.submission_id == sid))
+            status = job.status if job else "queued"
+    assert status == "running", proc.communicate(timeout=5)[0] if proc.poll() is not None else ""
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    time.sleep(2.5)  # the lease (2 s) runs out: nobody beats for it any more
+    assert run_one(db, artifacts, worker="rescuer", lease_s=2) is not None
+    with db() as session:
+        job = session.scalar(select(Job).where(Job.submission_id == sid))
+        assert job is not None and job.status == "done" and job.attempts == 2
+        assert session.scalar(select(func.count()).select_from(ScoreRecord)) == 1
+        submission = session.get(Submission, sid)
+        assert submission is not None and submission.status == "scored"
