@@ -20,6 +20,7 @@ ALLOWED = {
     "testing": set(),
     "store": {"core"},
     "campaigns": {"core", "store", "tasks", "engine", "metrics", "stats", "backends", "_version"},
+    "web": {"core", "store", "campaigns", "tasks", "engine", "metrics", "stats", "_version"},
 }
 CORE_THIRD_PARTY = {"pydantic", "numpy"}
 

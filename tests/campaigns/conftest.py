@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -22,25 +23,27 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "src" / "palmares" / "examples" 
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty database: a SQLite file, or a fresh PostgreSQL schema."""
     if request.param == "sqlite":
-        engine = open_engine(f"sqlite:///{tmp_path / 'palmares.db'}")
-        migrate(engine)
-        yield sessions(engine)
-        engine.dispose()
+        yield f"sqlite:///{tmp_path / 'palmares.db'}"
         return
     schema = "t_" + uuid.uuid4().hex[:12]
     admin = open_engine(POSTGRES)
     with admin.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
-    url = POSTGRES + ("&" if "?" in POSTGRES else "?") + f"options=-csearch_path%3D{schema}"
-    engine = open_engine(url)
-    migrate(engine)
-    yield sessions(engine)
-    engine.dispose()
+    yield POSTGRES + ("&" if "?" in POSTGRES else "?") + f"options=-csearch_path%3D{schema}"
     with admin.begin() as conn:
         conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
     admin.dispose()
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = open_engine(db_url)
+    migrate(engine)
+    yield sessions(engine)
+    engine.dispose()
 
 
 CAMPAIGN = """
@@ -59,4 +62,17 @@ def campaign_file(folder: Path, quota: int = 5) -> Path:
     path = folder / "campaign.yaml"
     body = CAMPAIGN.replace("EXAMPLE", str(EXAMPLE)).replace("QUOTA", str(quota))
     path.write_text(body, encoding="utf-8")
+    return path
+
+
+def open_campaign_file(folder: Path, quota: int = 5) -> Path:
+    """The campaign with its dev phase open now (yesterday to tomorrow)."""
+    path = campaign_file(folder, quota)
+    now = datetime.now(UTC)
+    body = path.read_text("utf-8")
+    body = body.replace("2027-03-01", str((now - timedelta(days=1)).date()))
+    body = body.replace("end: 2027-04-15", f"end: {(now + timedelta(days=1)).date()}")
+    body = body.replace("2027-04-16", str((now + timedelta(days=2)).date()))
+    body = body.replace("2027-04-23", str((now + timedelta(days=3)).date()))
+    path.write_text(body, "utf-8")
     return path

@@ -67,13 +67,23 @@ def add(name: str, role: str, team: str | None, db_url: str | None) -> None:
 @click.option("--task", "task_id", required=True, help="task id within the campaign")
 @click.option("--file", "file", required=True, type=click.Path(dir_okay=False))
 @click.option("--token", envvar="PALMARES_TOKEN", required=True, help="API token ($PALMARES_TOKEN)")
+@click.option("--server", default=None, help="server URL (else: the database, locally)")
 @click.option("--db", "db_url", default=None, help=DB_HELP)
 @click.option("--artifacts", default="artifacts", type=click.Path(file_okay=False))
 @reports_input_errors
 def submit(
-    campaign_id: int, task_id: str, file: str, token: str, db_url: str | None, artifacts: str
+    campaign_id: int,
+    task_id: str,
+    file: str,
+    token: str,
+    server: str | None,
+    db_url: str | None,
+    artifacts: str,
 ) -> None:
     """Submit a predictions file: checked first (an invalid file counts nothing), then queued."""
+    if server is not None:
+        _submit_remote(server, token, campaign_id, task_id, file)
+        return
     try:
         sid = submit_predictions(
             _db(db_url), Artifacts(artifacts), token, campaign_id, task_id, file
@@ -97,3 +107,46 @@ def worker(db_url: str | None, artifacts: str, lease: float, once: bool) -> None
         run_one(db, Artifacts(artifacts), lease_s=lease)
     else:
         run_forever(db, Artifacts(artifacts), lease_s=lease)
+
+
+@cli.command("serve")
+@click.option("--db", "db_url", default=None, help=DB_HELP)
+@click.option("--artifacts", default="artifacts", type=click.Path(file_okay=False))
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", type=int, default=8000)
+@click.option("--workers", type=int, default=1, help="in-process workers (0: web only)")
+@reports_input_errors
+def serve(db_url: str | None, artifacts: str, host: str, port: int, workers: int) -> None:
+    """Run the HTTP API (and, by default, one worker in the same process)."""
+    import threading
+
+    import uvicorn
+
+    from palmares.web import Settings, create_app
+
+    url = db_url or os.environ.get("PALMARES_DB", "sqlite:///palmares.db")
+    app = create_app(Settings(db=url, artifacts=artifacts))
+    for _ in range(workers):
+        threading.Thread(
+            target=run_forever, args=(app.state.db, Artifacts(artifacts)), daemon=True
+        ).start()
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+def _submit_remote(server: str, token: str, campaign_id: int, task_id: str, file: str) -> None:
+    import httpx
+
+    url = f"{server.rstrip('/')}/api/campaigns/{campaign_id}/tasks/{task_id}/submissions"
+    with open(file, "rb") as fh:
+        response = httpx.post(
+            url,
+            files={"file": (os.path.basename(file), fh)},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=300,
+        )
+    body = response.json()
+    if response.status_code == 201:
+        click.echo(f"✓ submission {body['id']} accepted — queued for scoring")
+        return
+    click.echo(f"✗ {body.get('message', response.text)}", err=True)
+    raise SystemExit(2 if response.status_code in (400, 422) else 1)

@@ -1,0 +1,25 @@
+"""The FastAPI application: one router per resource, settings passed in."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from palmares._version import __version__
+from palmares.campaigns import Artifacts
+from palmares.store import migrate, open_engine, sessions
+from palmares.web import errors
+from palmares.web.routers import campaigns, health, leaderboards, submissions
+from palmares.web.settings import Settings
+
+
+def create_app(settings: Settings) -> FastAPI:
+    app = FastAPI(title="Palmarès", version=__version__)
+    engine = open_engine(settings.db)
+    migrate(engine)
+    app.state.settings = settings
+    app.state.db = sessions(engine)
+    app.state.artifacts = Artifacts(settings.artifacts)
+    errors.install(app)
+    for module in (health, campaigns, submissions, leaderboards):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,47 @@
+"""``/api/campaigns/{id}/tasks/{task}/leaderboard``: the ranking with intervals.
+
+The public part is shown to anyone while a phase's feedback allows it; the private part, which
+decides the final ranking, only to organisers and auditors until the phase has ended.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from palmares.campaigns import Forbidden, leaderboard
+from palmares.store import Phase
+from palmares.web.deps import DB, OptionalUser
+from palmares.web.errors import NotFound
+
+router = APIRouter(prefix="/api/campaigns", tags=["leaderboards"])
+
+
+@router.get("/{campaign_id}/tasks/{task_id}/leaderboard")
+def get_leaderboard(
+    campaign_id: int,
+    task_id: str,
+    db: DB,
+    user: OptionalUser,
+    phase: str = "dev",
+    part: Literal["public", "private"] = "public",
+) -> dict[str, Any]:
+    with db() as s:
+        row = s.scalar(select(Phase).where(Phase.campaign_id == campaign_id, Phase.kind == phase))
+    if row is None:
+        raise NotFound(f"no {phase} phase in campaign {campaign_id}")
+    staff = user is not None and user.role in ("admin", "organiser", "auditor")
+    ended = _aware(row.ends_at) <= datetime.now(UTC)
+    if not staff and (row.feedback == "none" and not ended):
+        raise Forbidden(f"the {phase} phase shows no leaderboard before it ends")
+    if part == "private" and not staff and not ended:
+        raise Forbidden("the private leaderboard is published when the phase ends")
+    board = leaderboard(db, campaign_id, task_id, phase, part)
+    return {"phase": phase, "part": part, "task": task_id, "rows": board}
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,109 @@
+"""``/api/…/submissions``: submit a predictions file, read one's own submissions.
+
+A participant sees only their team's submissions (any other id answers 404, as if absent), and
+their scores only as the phase's feedback policy allows: ``full``, ``rounded`` (2 decimals) or
+``none``. Scores shown are those of the public part of the hidden split.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request, UploadFile
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from palmares.campaigns import submit_predictions
+from palmares.store import Phase, ScoreRecord, Submission, User
+from palmares.web.deps import DB, ArtifactsDep, CurrentUser, SessionDep
+from palmares.web.errors import NotFound
+
+router = APIRouter(prefix="/api", tags=["submissions"])
+
+STAFF = ("admin", "organiser", "auditor")
+
+
+@router.post("/campaigns/{campaign_id}/tasks/{task_id}/submissions", status_code=201)
+def submit(
+    campaign_id: int,
+    task_id: str,
+    file: UploadFile,
+    request: Request,
+    user: CurrentUser,
+    db: DB,
+    artifacts: ArtifactsDep,
+) -> dict[str, Any]:
+    token = request.headers["authorization"].partition(" ")[2].strip()
+    name = Path(file.filename or "predictions.jsonl").name  # errors name the file as sent
+    with tempfile.TemporaryDirectory() as folder:
+        local = Path(folder) / name
+        with local.open("wb") as fh:
+            shutil.copyfileobj(file.file, fh)
+        try:
+            sid = submit_predictions(db, artifacts, token, campaign_id, task_id, local)
+        except Exception as exc:
+            _strip_folder(exc, folder)
+            raise
+    return {"id": sid, "status": "queued"}
+
+
+def _strip_folder(exc: Exception, folder: str) -> None:
+    """Error messages name the uploaded file, not the server's temporary folder."""
+    for attr in ("file",):
+        value = getattr(exc, attr, None)
+        if isinstance(value, str) and value.startswith(folder):
+            setattr(exc, attr, value[len(folder) + 1 :])
+
+
+def _visible(s: Session, user: User, submission_id: str) -> Submission:
+    submission = s.get(Submission, submission_id)
+    if submission is None or (user.role not in STAFF and submission.team_id != user.team_id):
+        raise NotFound(f"no submission {submission_id}")
+    return submission
+
+
+def _view(s: Session, user: User, submission: Submission) -> dict[str, Any]:
+    phase = s.get(Phase, submission.phase_id)
+    assert phase is not None
+    record = s.get(ScoreRecord, submission.id)
+    feedback = "full" if user.role in STAFF else phase.feedback
+    scores: dict[str, Any] | None = None
+    if record is not None and feedback != "none":
+        scores = record.public["scores"]
+        if feedback == "rounded":
+            scores = {
+                name: {
+                    **score,
+                    "value": round(score["value"], 2),
+                    "ci": None if score["ci"] is None else [round(x, 2) for x in score["ci"]],
+                }
+                for name, score in scores.items()
+            }
+    return {
+        "id": submission.id,
+        "phase": phase.kind,
+        "status": submission.status,
+        "kind": submission.kind,
+        "created_at": submission.created_at.isoformat(),
+        "feedback": feedback,
+        "scores": scores,
+    }
+
+
+@router.get("/submissions")
+def list_submissions(
+    s: SessionDep, user: CurrentUser, offset: int = 0, limit: int = 50
+) -> dict[str, Any]:
+    query = select(Submission).order_by(Submission.created_at, Submission.id)
+    if user.role not in STAFF:
+        query = query.where(Submission.team_id == user.team_id)
+    rows = s.scalars(query.offset(offset).limit(limit)).all()
+    return {"items": [_view(s, user, r) for r in rows], "offset": offset, "limit": limit}
+
+
+@router.get("/submissions/{submission_id}")
+def get_submission(submission_id: str, s: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    return _view(s, user, _visible(s, user, submission_id))

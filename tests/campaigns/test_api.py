@@ -1,0 +1,78 @@
+"""The HTTP API in-process (FastAPI's TestClient), on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from tests.campaigns.conftest import EXAMPLE, open_campaign_file
+
+from palmares.campaigns import add_user, create_campaign, run_one
+from palmares.web import Settings, create_app
+
+
+@pytest.fixture
+def api(db_url: str, tmp_path: Path) -> TestClient:
+    app = create_app(Settings(db=db_url, artifacts=str(tmp_path / "artifacts")))
+    create_campaign(app.state.db, open_campaign_file(tmp_path, quota=2))
+    return TestClient(app)
+
+
+def _auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _upload(api: TestClient, token: str, path: Path, name: str | None = None):  # type: ignore[no-untyped-def]
+    with path.open("rb") as fh:
+        return api.post(
+            "/api/campaigns/1/tasks/avis-fr/submissions",
+            files={"file": (name or path.name, fh)},
+            headers=_auth(token),
+        )
+
+
+def test_participant_flow_errors_and_isolation(api: TestClient, tmp_path: Path) -> None:
+    db = api.app.state.db  # type: ignore[attr-defined]
+    alice = add_user(db, "alice", "participant", team="lab-a")
+    bob = add_user(db, "bob", "participant", team="lab-b")
+    orga = add_user(db, "olga", "organiser")
+    assert api.get("/healthz").json() == {"status": "ok", "database": "ok"}
+    listed = api.get("/api/campaigns").json()["items"]
+    assert listed[0]["tasks"][0]["id"] == "avis-fr" and listed[0]["phases"][0]["kind"] == "dev"
+
+    bad = tmp_path / "bad.jsonl"
+    first = (EXAMPLE / "baseline.jsonl").read_text("utf-8").splitlines()[0]
+    bad.write_text(f"{first}\n{first}\n", "utf-8")
+    res = _upload(api, alice, bad, "mine.jsonl")
+    assert res.status_code == 400
+    body = res.json()
+    assert body["code"] == "invalid_input" and body["message"].startswith("mine.jsonl:2: ")
+    assert "duplicate id" in body["message"] and str(tmp_path) not in body["message"]
+
+    res = _upload(api, alice, EXAMPLE / "baseline.jsonl")
+    assert res.status_code == 201, res.text
+    sid = res.json()["id"]
+    assert _upload(api, alice, EXAMPLE / "baseline.jsonl").status_code == 201
+    res = _upload(api, alice, EXAMPLE / "baseline.jsonl")
+    assert res.status_code == 429 and res.json()["code"] == "quota_exceeded"  # quota 2
+
+    assert api.get(f"/api/submissions/{sid}").status_code == 401
+    assert api.get(f"/api/submissions/{sid}", headers=_auth(bob)).status_code == 404
+    assert api.get("/api/submissions", headers=_auth(bob)).json()["items"] == []
+    while run_one(db, api.app.state.artifacts) is not None:  # type: ignore[attr-defined]
+        pass
+    mine = api.get(f"/api/submissions/{sid}", headers=_auth(alice)).json()
+    assert mine["status"] == "scored" and mine["feedback"] == "full"
+    accuracy = mine["scores"]["accuracy"]
+    assert accuracy["ci"][0] <= accuracy["value"] <= accuracy["ci"][1]
+
+    board = api.get("/api/campaigns/1/tasks/avis-fr/leaderboard?phase=dev").json()
+    assert [r["team"] for r in board["rows"]] == ["lab-a"] and board["rows"][0]["ci"]
+    private = "/api/campaigns/1/tasks/avis-fr/leaderboard?phase=dev&part=private"
+    assert api.get(private).status_code == 403
+    assert api.get(private, headers=_auth(alice)).status_code == 403
+    assert api.get(private, headers=_auth(orga)).status_code == 200
+    assert api.get("/api/campaigns/9").json()["code"] == "not_found"
+    schema = api.get("/openapi.json").json()
+    assert "/api/campaigns/{campaign_id}/tasks/{task_id}/submissions" in schema["paths"]
