@@ -1,6 +1,7 @@
 """Campaign services: campaigns as code, people and tokens, submissions under atomic quotas."""
 
 from palmares.campaigns.artifacts import Artifacts
+from palmares.campaigns.audit import Verdict, record, verify
 from palmares.campaigns.jobs import claim, heartbeat
 from palmares.campaigns.leaderboard import leaderboard
 from palmares.campaigns.quotas import QuotaExceeded, reserve
@@ -13,6 +14,7 @@ from palmares.campaigns.service import (
     load_campaign_spec,
     submit_predictions,
 )
+from palmares.campaigns.snapshots import freeze_ended, publish, snapshots
 from palmares.campaigns.spec import CampaignSpec, PhaseSpec, QuotaSpec, TaskEntry
 from palmares.campaigns.worker import run_forever, run_one
 
@@ -25,15 +27,21 @@ __all__ = [
     "QuotaExceeded",
     "QuotaSpec",
     "TaskEntry",
+    "Verdict",
     "add_user",
     "authenticate",
     "claim",
     "create_campaign",
+    "freeze_ended",
     "heartbeat",
     "leaderboard",
     "load_campaign_spec",
+    "publish",
+    "record",
     "reserve",
     "run_forever",
     "run_one",
+    "snapshots",
     "submit_predictions",
+    "verify",
 ]

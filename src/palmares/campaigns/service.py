@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from palmares.campaigns.artifacts import Artifacts
+from palmares.campaigns.audit import record
 from palmares.campaigns.quotas import reserve
 from palmares.campaigns.spec import CampaignSpec
 from palmares.core import InputError, PalmaresError
@@ -45,7 +46,7 @@ def load_campaign_spec(path: str | Path) -> CampaignSpec:
 
 
 def create_campaign(
-    db: sessionmaker[Session], path: str | Path, now: datetime | None = None
+    db: sessionmaker[Session], path: str | Path, now: datetime | None = None, actor: str = "cli"
 ) -> int:
     """Create the campaign of ``path`` (and its challenge if new); returns the campaign's id."""
     path = Path(path)
@@ -113,10 +114,20 @@ def create_campaign(
                     accepts=list(phase.accepts),
                 )
             )
+        tasks_seen = [{"id": t.spec.id, "hash": t.hash} for _, t in tasks]
+        record(
+            session,
+            actor,
+            "campaign.create",
+            {"campaign": campaign.id, "challenge": spec.challenge.id, "tasks": tasks_seen},
+            now,
+        )
         return campaign.id
 
 
-def add_user(db: sessionmaker[Session], name: str, role: str, team: str | None = None) -> str:
+def add_user(
+    db: sessionmaker[Session], name: str, role: str, team: str | None = None, actor: str = "cli"
+) -> str:
     """Create a user (and its team if new); returns an API token, shown this once."""
     if role not in ROLES:
         raise InputError(f"unknown role {role!r}; roles: {', '.join(ROLES)}", field="role")
@@ -139,6 +150,7 @@ def add_user(db: sessionmaker[Session], name: str, role: str, team: str | None =
         session.add(user)
         session.flush()
         session.add(Token(user_id=user.id, digest=_digest(token), created_at=now))
+        record(session, actor, "user.add", {"name": name, "role": role, "team": team}, now)
     return token
 
 
@@ -197,6 +209,8 @@ def submit_predictions(
         )
         session.flush()  # the job refers to the submission
         session.add(Job(submission_id=submission_id, status="queued", attempts=0, created_at=now))
+        payload = {"submission": submission_id, "task": task_id, "phase": phase.kind}
+        record(session, user.name, "submission.create", {**payload, "artifact": digest}, now)
     return submission_id
 
 

@@ -20,8 +20,10 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from palmares.campaigns.artifacts import Artifacts
+from palmares.campaigns.audit import record
 from palmares.campaigns.jobs import claim, heartbeat, holds
 from palmares.campaigns.scoring import score_parts
+from palmares.campaigns.snapshots import freeze_ended
 from palmares.core import PalmaresError
 from palmares.store import CampaignTask, Job, ScoreRecord, Submission
 from palmares.tasks import load_task
@@ -111,6 +113,15 @@ def _process(
         session.execute(
             update(Submission).where(Submission.id == submission.id).values(status=status)
         )
+        summary: dict[str, object] = {"submission": submission.id, "status": status}
+        if parts is not None:
+            metric = task.spec.primary_metric
+            summary |= {
+                "metric": metric,
+                "public": parts["public"]["scores"][metric]["value"],
+                "private": parts["private"]["scores"][metric]["value"],
+            }
+        record(session, worker, "submission.score", summary, clock())
 
 
 def run_forever(
@@ -119,4 +130,5 @@ def run_forever(
     """Process jobs until interrupted."""
     while True:
         if run_one(db, artifacts, lease_s=lease_s) is None:
+            freeze_ended(db)  # idle: publish the snapshots of phases that have ended
             time.sleep(poll_s)

@@ -14,9 +14,11 @@ from palmares.campaigns import (
     QuotaExceeded,
     add_user,
     create_campaign,
+    publish,
     run_forever,
     run_one,
     submit_predictions,
+    verify,
 )
 from palmares.cli._main import cli, reports_input_errors
 from palmares.store import migrate, open_engine, sessions
@@ -150,3 +152,37 @@ def _submit_remote(server: str, token: str, campaign_id: int, task_id: str, file
         return
     click.echo(f"✗ {body.get('message', response.text)}", err=True)
     raise SystemExit(2 if response.status_code in (400, 422) else 1)
+
+
+@campaign.command("publish")
+@click.option("--campaign", "campaign_id", type=int, required=True)
+@click.option("--task", "task_id", required=True)
+@click.option("--phase", "phase_kind", required=True, type=click.Choice(["dev", "test", "final"]))
+@click.option("--reason", default="rescore", help="why (kept with the snapshot)")
+@click.option("--db", "db_url", default=None, help=DB_HELP)
+@reports_input_errors
+def publish_command(
+    campaign_id: int, task_id: str, phase_kind: str, reason: str, db_url: str | None
+) -> None:
+    """Freeze the leaderboard of an ended phase again (after a rescore); the old one stays."""
+    try:
+        sid = publish(_db(db_url), campaign_id, phase_kind, task_id, reason, actor="cli")
+    except Forbidden as exc:
+        click.echo(f"✗ {exc}", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"✓ snapshot {sid} published")
+
+
+@cli.group()
+def audit() -> None:
+    """The hash-chained audit log."""
+
+
+@audit.command("verify")
+@click.option("--db", "db_url", default=None, help=DB_HELP)
+def audit_verify(db_url: str | None) -> None:
+    """Recompute the chain; exit 1 if any event was changed, removed or inserted."""
+    verdict = verify(_db(db_url))
+    click.echo(str(verdict))
+    if not verdict.ok:
+        raise SystemExit(1)

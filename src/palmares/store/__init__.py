@@ -2,6 +2,8 @@
 
 from palmares.store.db import migrate, open_engine, sessions
 from palmares.store.models import (
+    AuditEvent,
+    AuditHead,
     Base,
     Campaign,
     CampaignTask,
@@ -10,6 +12,7 @@ from palmares.store.models import (
     Phase,
     QuotaUsage,
     ScoreRecord,
+    Snapshot,
     Submission,
     Team,
     Token,
@@ -17,6 +20,8 @@ from palmares.store.models import (
 )
 
 __all__ = [
+    "AuditEvent",
+    "AuditHead",
     "Base",
     "Campaign",
     "CampaignTask",
@@ -25,6 +30,7 @@ __all__ = [
     "Phase",
     "QuotaUsage",
     "ScoreRecord",
+    "Snapshot",
     "Submission",
     "Team",
     "Token",

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from palmares.campaigns import Forbidden, leaderboard
+from palmares.campaigns import Forbidden, leaderboard, snapshots
 from palmares.store import Phase
 from palmares.web.deps import DB, OptionalUser
 from palmares.web.errors import NotFound
@@ -45,3 +45,9 @@ def get_leaderboard(
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@router.get("/{campaign_id}/tasks/{task_id}/snapshots")
+def get_snapshots(campaign_id: int, task_id: str, db: DB) -> dict[str, Any]:
+    """Frozen leaderboards (published at each phase's end, and after each rescore)."""
+    return {"task": task_id, "snapshots": snapshots(db, campaign_id, task_id)}
