@@ -76,3 +76,12 @@ def open_campaign_file(folder: Path, quota: int = 5) -> Path:
     body = body.replace("2027-04-23", str((now + timedelta(days=3)).date()))
     path.write_text(body, "utf-8")
     return path
+
+
+def join(db: sessionmaker[Session], name: str, team: str, campaign_id: int = 1) -> str:
+    """A participant of ``team``, registered to the campaign (rules accepted); their token."""
+    from palmares.campaigns import add_user, register
+
+    token = add_user(db, name, "participant", team=team)
+    register(db, token, campaign_id, accept_rules=True)
+    return token

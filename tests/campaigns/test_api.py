@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.campaigns.conftest import EXAMPLE, open_campaign_file
+from tests.campaigns.conftest import EXAMPLE, join, open_campaign_file
 
 from palmares.campaigns import add_user, create_campaign, run_one
 from palmares.web import Settings, create_app
@@ -34,8 +34,8 @@ def _upload(api: TestClient, token: str, path: Path, name: str | None = None):  
 
 def test_participant_flow_errors_and_isolation(api: TestClient, tmp_path: Path) -> None:
     db = api.app.state.db  # type: ignore[attr-defined]
-    alice = add_user(db, "alice", "participant", team="lab-a")
-    bob = add_user(db, "bob", "participant", team="lab-b")
+    alice = join(db, "alice", "lab-a")
+    bob = join(db, "bob", "lab-b")
     orga = add_user(db, "olga", "organiser")
     assert api.get("/healthz").json() == {"status": "ok", "database": "ok"}
     listed = api.get("/api/campaigns").json()["items"]

@@ -9,13 +9,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
-from tests.campaigns.conftest import EXAMPLE, campaign_file
+from tests.campaigns.conftest import EXAMPLE, campaign_file, join
 
 from palmares.campaigns import (
     Artifacts,
     Forbidden,
     QuotaExceeded,
-    add_user,
     create_campaign,
     freeze_ended,
     publish,
@@ -34,7 +33,7 @@ def test_every_action_is_chained_and_tampering_is_found(
     db: sessionmaker[Session], tmp_path: Path
 ) -> None:
     campaign_id = create_campaign(db, campaign_file(tmp_path, quota=3))
-    token = add_user(db, "alice", "participant", team="lab-a")
+    token = join(db, "alice", "lab-a", campaign_id)
     artifacts = Artifacts(tmp_path / "artifacts")
     outcomes: list[str] = []
 
@@ -55,8 +54,8 @@ def test_every_action_is_chained_and_tampering_is_found(
     while run_one(db, artifacts, clock=lambda: IN_DEV) is not None:
         pass
     verdict = verify(db)
-    # campaign, user, 3 accepted submissions (refused ones rolled back), 3 scores
-    assert verdict.ok and verdict.events == 8, verdict
+    # campaign, user, registration, 3 accepted submissions (refused ones rolled back), 3 scores
+    assert verdict.ok and verdict.events == 9, verdict
     with db() as session:
         actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
     assert actions.count("submission.create") == 3 and actions.count("submission.score") == 3
@@ -74,7 +73,7 @@ def test_snapshots_freeze_at_phase_end_and_rescores_keep_the_old(
     db: sessionmaker[Session], tmp_path: Path
 ) -> None:
     campaign_id = create_campaign(db, campaign_file(tmp_path))
-    token = add_user(db, "alice", "participant", team="lab-a")
+    token = join(db, "alice", "lab-a", campaign_id)
     artifacts = Artifacts(tmp_path / "artifacts")
     submit_predictions(
         db, artifacts, token, campaign_id, "avis-fr", EXAMPLE / "baseline.jsonl", IN_DEV
@@ -112,7 +111,7 @@ def test_serve_and_submit_over_http(tmp_path: Path) -> None:
     migrate(engine)
     db = sessions(engine)
     create_campaign(db, open_campaign_file(tmp_path))
-    token = add_user(db, "alice", "participant", team="lab-a")
+    token = join(db, "alice", "lab-a")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

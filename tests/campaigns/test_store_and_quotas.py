@@ -11,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
-from tests.campaigns.conftest import EXAMPLE, campaign_file
+from tests.campaigns.conftest import EXAMPLE, campaign_file, join
 
 from palmares.campaigns import (
     Artifacts,
@@ -66,7 +66,7 @@ def test_tokens_are_stored_hashed(db: sessionmaker[Session]) -> None:
 
 def test_invalid_file_uses_no_quota(db: sessionmaker[Session], tmp_path: Path) -> None:
     campaign_id = create_campaign(db, campaign_file(tmp_path))
-    token = add_user(db, "alice", "participant", team="lab-a")
+    token = join(db, "alice", "lab-a", campaign_id)
     artifacts = Artifacts(tmp_path / "artifacts")
     bad = tmp_path / "bad.jsonl"
     lines = (EXAMPLE / "baseline.jsonl").read_text("utf-8").splitlines()
@@ -97,8 +97,8 @@ def test_fifty_concurrent_submissions_against_a_quota_of_five(
     db: sessionmaker[Session], tmp_path: Path
 ) -> None:
     campaign_id = create_campaign(db, campaign_file(tmp_path, quota=5))
-    token = add_user(db, "alice", "participant", team="lab-a")
-    other = add_user(db, "carol", "participant", team="lab-b")
+    token = join(db, "alice", "lab-a", campaign_id)
+    other = join(db, "carol", "lab-b", campaign_id)
     artifacts = Artifacts(tmp_path / "artifacts")
     start = threading.Barrier(50)
     outcomes: list[str] = []
@@ -157,6 +157,10 @@ def test_cli_campaign_users_and_submit(tmp_path: Path) -> None:
     )
     assert res.exit_code == 0, res.output
     token = res.stdout.strip()
+    res = runner.invoke(
+        cli, ["register", "--campaign", "1", "--accept-rules", "--token", token, "--db", db_url]
+    )
+    assert res.exit_code == 0, res.output
     args = ["submit", "--campaign", "1", "--task", "avis-fr", "--token", token, "--db", db_url,
             "--artifacts", str(tmp_path / "artifacts")]  # fmt: skip
     bad = tmp_path / "bad.jsonl"

@@ -13,11 +13,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
-from tests.campaigns.conftest import EXAMPLE, campaign_file
+from tests.campaigns.conftest import EXAMPLE, campaign_file, join
 
 from palmares.campaigns import (
     Artifacts,
-    add_user,
     claim,
     create_campaign,
     leaderboard,
@@ -43,7 +42,7 @@ def _two_teams(db: sessionmaker[Session], tmp_path: Path) -> tuple[int, Artifact
     flipped.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
     ids = []
     for team, file in (("lab-a", EXAMPLE / "baseline.jsonl"), ("lab-b", flipped)):
-        token = add_user(db, f"user-{team}", "participant", team=team)
+        token = join(db, f"user-{team}", team, campaign_id)
         ids.append(submit_predictions(db, artifacts, token, campaign_id, "avis-fr", file, IN_DEV))
     return campaign_id, artifacts, ids
 
@@ -115,7 +114,7 @@ def test_kill_9_mid_job_then_another_worker_completes_it(tmp_path: Path) -> None
     body = body.replace("2027-04-23", str((now + timedelta(days=3)).date()))
     path.write_text(body, "utf-8")
     campaign_id = create_campaign(db, path)
-    token = add_user(db, "alice", "participant", team="lab-a")
+    token = join(db, "alice", "lab-a", campaign_id)
     artifacts = Artifacts(tmp_path / "artifacts")
     sid = submit_predictions(
         db, artifacts, token, campaign_id, "avis-fr", EXAMPLE / "baseline.jsonl"

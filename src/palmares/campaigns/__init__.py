@@ -4,6 +4,7 @@ from palmares.campaigns.artifacts import Artifacts
 from palmares.campaigns.audit import Verdict, record, verify
 from palmares.campaigns.jobs import claim, heartbeat
 from palmares.campaigns.leaderboard import leaderboard
+from palmares.campaigns.participation import create_system, register, task_data
 from palmares.campaigns.quotas import QuotaExceeded, reserve
 from palmares.campaigns.service import (
     ROLES,
@@ -32,16 +33,19 @@ __all__ = [
     "authenticate",
     "claim",
     "create_campaign",
+    "create_system",
     "freeze_ended",
     "heartbeat",
     "leaderboard",
     "load_campaign_spec",
     "publish",
     "record",
+    "register",
     "reserve",
     "run_forever",
     "run_one",
     "snapshots",
     "submit_predictions",
+    "task_data",
     "verify",
 ]

@@ -24,6 +24,7 @@ from palmares.store import (
     Challenge,
     Job,
     Phase,
+    Registration,
     Submission,
     Team,
     Token,
@@ -188,6 +189,14 @@ def submit_predictions(
         raise Forbidden("only a participant in a team submits")
     if "predictions" not in phase.accepts:
         raise Forbidden(f"the {phase.kind} phase does not accept prediction files")
+    with db() as session:
+        registered = session.scalar(
+            select(Registration.id).where(
+                Registration.campaign_id == campaign_id, Registration.team_id == user.team_id
+            )
+        )
+    if registered is None:
+        raise Forbidden("register your team to the campaign (accepting its rules) first")
     task = load_task(entry.spec_path)
     Scorer(task, entry.hidden_split).read(str(file))  # InputError names file, line and field
     digest = artifacts.put_file(file)

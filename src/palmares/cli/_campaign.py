@@ -15,6 +15,7 @@ from palmares.campaigns import (
     add_user,
     create_campaign,
     publish,
+    register,
     run_forever,
     run_one,
     submit_predictions,
@@ -186,3 +187,19 @@ def audit_verify(db_url: str | None) -> None:
     click.echo(str(verdict))
     if not verdict.ok:
         raise SystemExit(1)
+
+
+@cli.command("register")
+@click.option("--campaign", "campaign_id", type=int, required=True)
+@click.option("--accept-rules", is_flag=True, help="required: you accept the campaign's rules")
+@click.option("--token", envvar="PALMARES_TOKEN", required=True, help="API token ($PALMARES_TOKEN)")
+@click.option("--db", "db_url", default=None, help=DB_HELP)
+@reports_input_errors
+def register_command(campaign_id: int, accept_rules: bool, token: str, db_url: str | None) -> None:
+    """Register your team to a campaign, accepting its rules."""
+    try:
+        register(_db(db_url), token, campaign_id, accept_rules)
+    except Forbidden as exc:
+        click.echo(f"✗ {exc}", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"✓ registered to campaign {campaign_id}")

@@ -180,3 +180,28 @@ class AuditHead(Base):
     __tablename__ = "audit_head"
     id: Mapped[int] = mapped_column(primary_key=True)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Registration(Base):
+    """A team registered to a campaign, having accepted its rules (who, when)."""
+
+    __tablename__ = "registrations"
+    __table_args__ = (UniqueConstraint("campaign_id", "team_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    accepted_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    accepted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class System(Base):
+    """A team's AI system, with its model card (parameters, licence, open weights or not)."""
+
+    __tablename__ = "systems"
+    __table_args__ = (UniqueConstraint("team_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, default="")
+    model_card: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

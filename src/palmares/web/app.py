@@ -8,7 +8,7 @@ from palmares._version import __version__
 from palmares.campaigns import Artifacts
 from palmares.store import migrate, open_engine, sessions
 from palmares.web import errors
-from palmares.web.routers import campaigns, health, leaderboards, submissions
+from palmares.web.routers import campaigns, health, leaderboards, participation, submissions
 from palmares.web.settings import Settings
 
 
@@ -20,6 +20,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.db = sessions(engine)
     app.state.artifacts = Artifacts(settings.artifacts)
     errors.install(app)
-    for module in (health, campaigns, submissions, leaderboards):
+    for module in (health, campaigns, participation, submissions, leaderboards):
         app.include_router(module.router)
     return app
