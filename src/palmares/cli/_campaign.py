@@ -14,6 +14,7 @@ from palmares.campaigns import (
     QuotaExceeded,
     add_user,
     create_campaign,
+    freeze_ended,
     publish,
     register,
     run_forever,
@@ -107,7 +108,8 @@ def worker(db_url: str | None, artifacts: str, lease: float, once: bool) -> None
     """Score queued submissions (claims jobs with a lease; a dead worker's jobs are retried)."""
     db = _db(db_url)
     if once:
-        run_one(db, Artifacts(artifacts), lease_s=lease)
+        if run_one(db, Artifacts(artifacts), lease_s=lease) is None:
+            freeze_ended(db)  # idle: publish the snapshots of phases that have ended
     else:
         run_forever(db, Artifacts(artifacts), lease_s=lease)
 
