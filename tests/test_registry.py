@@ -58,3 +58,19 @@ def test_every_backend_and_option_is_documented() -> None:
         source = Path(sys.modules[backend_registry().get(name).__module__].__file__ or "")
         for option in re.findall(r'option_\w+\(options, "(\w+)"', source.read_text("utf-8")):
             assert f"`{option}`" in text, f"option {option} of {name} is not documented"
+
+
+def test_every_campaign_key_is_documented() -> None:
+    from palmares.campaigns.spec import (
+        CampaignInfo,
+        CampaignSpec,
+        ChallengeInfo,
+        PhaseSpec,
+        QuotaSpec,
+        TaskEntry,
+    )
+
+    text = (DOCS / "campaigns.md").read_text(encoding="utf-8")
+    for model in (CampaignSpec, ChallengeInfo, CampaignInfo, TaskEntry, PhaseSpec, QuotaSpec):
+        for key in model.model_fields:
+            assert key in text, f"campaign key {key} is not documented in docs/campaigns.md"
