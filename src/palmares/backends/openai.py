@@ -79,7 +79,10 @@ class OpenAIBackend(Backend):
         retries: int = 5,
         backoff: float = 0.5,
         api_key_env: str = "OPENAI_API_KEY",
+        api_key: str | None = None,
     ) -> None:
+        """``api_key`` (a campaign worker's, for a participant's endpoint) wins over the
+        environment variable."""
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.concurrency = concurrency
@@ -87,7 +90,8 @@ class OpenAIBackend(Backend):
         self.retries = retries
         self.backoff = backoff
         self.api_key_env = api_key_env
-        self.__api_key = os.environ.get(api_key_env) or None  # name-mangled: kept out of sight
+        # name-mangled: kept out of sight
+        self.__api_key = api_key or os.environ.get(api_key_env) or None
         self._aligned: bool | None = None  # does the server align echoed logprobs? (probed)
         self._probe_lock = asyncio.Lock()  # replaced at each run: a lock serves one event loop
 

@@ -13,6 +13,8 @@ from palmares.campaigns.service import (
     authenticate,
     create_campaign,
     load_campaign_spec,
+    submit_endpoint,
+    submit_model_file,
     submit_predictions,
 )
 from palmares.campaigns.snapshots import freeze_ended, publish, snapshots
@@ -45,6 +47,8 @@ __all__ = [
     "run_forever",
     "run_one",
     "snapshots",
+    "submit_endpoint",
+    "submit_model_file",
     "submit_predictions",
     "task_data",
     "verify",

@@ -45,10 +45,13 @@ def _subset(predictions: Predictions, positions: list[int]) -> Predictions:
     )
 
 
-def score_parts(task: Task, split: str, file: str, seed: str) -> dict[str, dict[str, Any]]:
-    """``{"public": scores, "private": scores}`` of a predictions file, each as in results.json."""
-    full = Scorer(task, split)
-    predictions = full.read(file)
+def score_parts(
+    task: Task, split: str, source: str | Predictions, seed: str, items: ItemSet | None = None
+) -> dict[str, dict[str, Any]]:
+    """``{"public": scores, "private": scores}`` of a predictions file, or of predictions a
+    model made on ``items`` (the split's items as its protocol scores them), as in results.json."""
+    full = Scorer(task, split, items=items)
+    predictions = full.read(source) if isinstance(source, str) else source
     public = public_positions(full.items, seed)
     chosen = np.zeros(len(full.items), dtype=bool)
     chosen[public] = True

@@ -182,25 +182,100 @@ def submit_predictions(
     """Check a predictions file against the hidden split, then count it and queue it, in one
     transaction; returns the submission id. An invalid file raises and uses no quota."""
     now = now or datetime.now(UTC)
+    user, phase, entry = _submitter(db, token, campaign_id, task_id, "predictions", now)
+    task = load_task(entry.spec_path)
+    Scorer(task, entry.hidden_split).read(str(file))  # InputError names file, line and field
+    digest = artifacts.put_file(file)
+    return _queue(db, user, phase, entry, "predictions", now, artifact=digest)
+
+
+def submit_model_file(
+    db: sessionmaker[Session],
+    artifacts: Artifacts,
+    token: str,
+    campaign_id: int,
+    task_id: str,
+    file: str | Path,
+    now: datetime | None = None,
+) -> str:
+    """A GGUF model file that the platform's worker runs itself on the hidden split."""
+    now = now or datetime.now(UTC)
+    user, phase, entry = _submitter(db, token, campaign_id, task_id, "model_file", now)
+    _needs_model_protocol(entry)
+    with open(file, "rb") as fh:
+        if fh.read(4) != b"GGUF":
+            raise InputError(
+                "not a GGUF model file (it does not start with 'GGUF')", file=str(file)
+            )
+    digest = artifacts.put_file(file)
+    return _queue(db, user, phase, entry, "model_file", now, artifact=digest)
+
+
+def submit_endpoint(
+    db: sessionmaker[Session],
+    token: str,
+    campaign_id: int,
+    task_id: str,
+    url: str,
+    model: str,
+    api_key: str | None = None,
+    now: datetime | None = None,
+) -> str:
+    """An OpenAI-compatible endpoint that the worker queries with the hidden split's inputs.
+    The key is kept for the worker only: no response ever returns it."""
+    now = now or datetime.now(UTC)
+    user, phase, entry = _submitter(db, token, campaign_id, task_id, "endpoint", now)
+    _needs_model_protocol(entry)
+    if not url.startswith(("http://", "https://")) or not model.strip():
+        raise InputError("an endpoint is an http(s) base URL and a model name", field="url")
+    return _queue(
+        db, user, phase, entry, "endpoint", now,
+        endpoint_url=url.rstrip("/"), endpoint_model=model.strip(), secret=api_key or None,
+    )  # fmt: skip
+
+
+def _needs_model_protocol(entry: CampaignTask) -> None:
+    if load_task(entry.spec_path).protocol is None:
+        raise InputError(
+            f"task {entry.task_id!r} scores prediction files: a model cannot be run on it",
+            field="kind",
+        )
+
+
+def _submitter(
+    db: sessionmaker[Session], token: str, campaign_id: int, task_id: str, kind: str, now: datetime
+) -> tuple[User, Phase, CampaignTask]:
+    """Who submits, in which open phase, on which task — or why not."""
     with db() as session:
         user = authenticate(session, token)
         phase, entry = _open_phase(session, campaign_id, task_id, now)
-    if user.role != "participant" or user.team_id is None:
-        raise Forbidden("only a participant in a team submits")
-    if "predictions" not in phase.accepts:
-        raise Forbidden(f"the {phase.kind} phase does not accept prediction files")
-    with db() as session:
         registered = session.scalar(
             select(Registration.id).where(
                 Registration.campaign_id == campaign_id, Registration.team_id == user.team_id
             )
         )
+    if user.role != "participant" or user.team_id is None:
+        raise Forbidden("only a participant in a team submits")
+    if kind not in phase.accepts:
+        raise Forbidden(f"the {phase.kind} phase does not accept {kind} submissions")
     if registered is None:
         raise Forbidden("register your team to the campaign (accepting its rules) first")
-    task = load_task(entry.spec_path)
-    Scorer(task, entry.hidden_split).read(str(file))  # InputError names file, line and field
-    digest = artifacts.put_file(file)
+    return user, phase, entry
+
+
+def _queue(
+    db: sessionmaker[Session],
+    user: User,
+    phase: Phase,
+    entry: CampaignTask,
+    kind: str,
+    now: datetime,
+    **fields: str | None,
+) -> str:
+    """Count the submission against the quotas and queue its job: one transaction."""
+    assert user.team_id is not None
     submission_id = uuid.uuid4().hex
+    artifact = fields.pop("artifact", None) or ""
     with db.begin() as session:
         reserve(session, user.team_id, phase, now)
         session.add(
@@ -210,16 +285,18 @@ def submit_predictions(
                 campaign_task_id=entry.id,
                 team_id=user.team_id,
                 user_id=user.id,
-                kind="predictions",
-                artifact=digest,
+                kind=kind,
+                artifact=artifact,
                 status="queued",
                 created_at=now,
+                **fields,
             )
         )
         session.flush()  # the job refers to the submission
         session.add(Job(submission_id=submission_id, status="queued", attempts=0, created_at=now))
-        payload = {"submission": submission_id, "task": task_id, "phase": phase.kind}
-        record(session, user.name, "submission.create", {**payload, "artifact": digest}, now)
+        payload = {"submission": submission_id, "task": entry.task_id, "phase": phase.kind}
+        shown = {k: v for k, v in fields.items() if k != "secret"} | {"artifact": artifact}
+        record(session, user.name, "submission.create", {**payload, "kind": kind, **shown}, now)
     return submission_id
 
 

@@ -19,14 +19,17 @@ from datetime import UTC, datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
+from palmares.backends import Backend, backend_registry
 from palmares.campaigns.artifacts import Artifacts
 from palmares.campaigns.audit import record
 from palmares.campaigns.jobs import claim, heartbeat, holds
 from palmares.campaigns.scoring import score_parts
 from palmares.campaigns.snapshots import freeze_ended
-from palmares.core import PalmaresError
+from palmares.core import ItemSet, PalmaresError, Predictions
+from palmares.engine import evaluate
+from palmares.engine.protocols import protocol_for
 from palmares.store import CampaignTask, Job, ScoreRecord, Submission
-from palmares.tasks import load_task
+from palmares.tasks import Task, load_task
 
 Clock = Callable[[], datetime]
 
@@ -83,9 +86,8 @@ def _process(
     try:
         task = load_task(entry.spec_path)
         seed = f"{entry.campaign_id}:{entry.task_id}"
-        parts = score_parts(
-            task, entry.hidden_split, str(artifacts.path(submission.artifact)), seed
-        )
+        source, items = _predictions(task, entry, submission, artifacts)
+        parts = score_parts(task, entry.hidden_split, source, seed, items)
         error = None
     except PalmaresError as exc:  # the file was checked at submission: this is unexpected
         parts, error = None, f"scoring failed: {exc}"
@@ -122,6 +124,36 @@ def _process(
                 "private": parts["private"]["scores"][metric]["value"],
             }
         record(session, worker, "submission.score", summary, clock())
+
+
+def _predictions(
+    task: Task, entry: CampaignTask, submission: Submission, artifacts: Artifacts
+) -> tuple[str | Predictions, ItemSet | None]:
+    """A predictions file's path, or the predictions of the submitted model on the hidden split
+    (a GGUF file run here by the llama backend, or the team's endpoint) with the items they are
+    for, as the task's protocol scores them."""
+    if submission.kind == "predictions":
+        return str(artifacts.path(submission.artifact)), None
+    backend: Backend
+    if submission.kind == "model_file":
+        backend = (
+            backend_registry().get("llama").create(str(artifacts.path(submission.artifact)), {})
+        )
+    else:
+        from palmares.backends.openai import OpenAIBackend
+
+        assert submission.endpoint_url is not None and submission.endpoint_model is not None
+        backend = OpenAIBackend(
+            submission.endpoint_url, submission.endpoint_model, api_key=submission.secret
+        )
+    try:
+        result = evaluate(task, backend, split=entry.hidden_split)
+    finally:
+        backend.close()
+    items = task.items(entry.hidden_split)
+    kept = items.take([items.index[i] for i in result.ids])  # without the skipped items
+    scored = protocol_for(task, entry.hidden_split).scored_items(kept)
+    return Predictions(values=list(result.predictions), digest=result.predictions_hash), scored
 
 
 def run_forever(

@@ -111,8 +111,13 @@ class Submission(Base):
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[str] = mapped_column(String(20))  # predictions, endpoint, model_file
-    artifact: Mapped[str] = mapped_column(String(64))  # SHA-256 of the uploaded file
+    artifact: Mapped[str] = mapped_column(String(64))  # SHA-256 of the uploaded file, or ""
     status: Mapped[str] = mapped_column(String(20))  # queued, running, scored, failed
+    #: an endpoint submission: base URL and model name (shown to the team and staff)
+    endpoint_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    endpoint_model: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    #: the endpoint's API key: read by the worker only, never by any API response or log
+    secret: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

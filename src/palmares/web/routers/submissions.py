@@ -10,13 +10,14 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from palmares.campaigns import submit_predictions
+from palmares.campaigns import submit_endpoint, submit_model_file, submit_predictions
+from palmares.core import InputError
 from palmares.store import Phase, ScoreRecord, Submission, User
 from palmares.web.deps import DB, ArtifactsDep, CurrentUser, SessionDep
 from palmares.web.errors import NotFound
@@ -30,20 +31,32 @@ STAFF = ("admin", "organiser", "auditor")
 def submit(
     campaign_id: int,
     task_id: str,
-    file: UploadFile,
     request: Request,
     user: CurrentUser,
     db: DB,
     artifacts: ArtifactsDep,
+    file: Annotated[UploadFile | None, File()] = None,
+    kind: Annotated[Literal["predictions", "endpoint", "model_file"], Form()] = "predictions",
+    url: Annotated[str | None, Form()] = None,
+    model: Annotated[str | None, Form()] = None,
+    api_key: Annotated[str | None, Form()] = None,
 ) -> dict[str, Any]:
+    """A predictions file or a GGUF model file (multipart ``file``), or an endpoint (``url``,
+    ``model``, optional ``api_key``, which no response ever returns)."""
     token = request.headers["authorization"].partition(" ")[2].strip()
-    name = Path(file.filename or "predictions.jsonl").name  # errors name the file as sent
+    if kind == "endpoint":
+        sid = submit_endpoint(db, token, campaign_id, task_id, url or "", model or "", api_key)
+        return {"id": sid, "status": "queued"}
+    if file is None:
+        raise InputError(f"a {kind} submission uploads a file", field="file")
+    name = Path(file.filename or "upload").name  # errors name the file as sent
     with tempfile.TemporaryDirectory() as folder:
         local = Path(folder) / name
         with local.open("wb") as fh:
             shutil.copyfileobj(file.file, fh)
+        submit_file = submit_predictions if kind == "predictions" else submit_model_file
         try:
-            sid = submit_predictions(db, artifacts, token, campaign_id, task_id, local)
+            sid = submit_file(db, artifacts, token, campaign_id, task_id, local)
         except Exception as exc:
             _strip_folder(exc, folder)
             raise
@@ -87,6 +100,9 @@ def _view(s: Session, user: User, submission: Submission) -> dict[str, Any]:
         "phase": phase.kind,
         "status": submission.status,
         "kind": submission.kind,
+        "endpoint": None
+        if submission.endpoint_url is None
+        else {"url": submission.endpoint_url, "model": submission.endpoint_model},
         "created_at": submission.created_at.isoformat(),
         "feedback": feedback,
         "scores": scores,

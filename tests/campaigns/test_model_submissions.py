@@ -1,0 +1,93 @@
+"""Submissions of models: a GGUF file the worker runs itself, and a team's OpenAI-compatible
+endpoint (llama-cpp-python's real server on SmolLM2). The endpoint's key never comes back."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from tests.campaigns.conftest import join, open_campaign_file
+
+from palmares.campaigns import run_one
+from palmares.testing import smollm2_gguf
+from palmares.web import Settings, create_app
+
+pytest.importorskip("llama_cpp", reason='needs pip install "palmares[dev]"')
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "backends"))
+from _servers import llama_server
+
+TASK = """
+id: qa-chat
+version: 1
+title: Questions
+language: fr
+license: CC0-1.0
+dataset:
+  splits: {dev: dev.jsonl, test: test.jsonl}
+  format: jsonl
+  id_field: id
+  reference_field: a
+protocol:
+  type: chat
+  template: "{{ q }} Réponds en un mot."
+  max_tokens: 8
+metrics: [exact_match, token_f1]
+"""
+KEY = "sk-secret-do-not-leak-7731"
+
+
+def test_model_file_and_endpoint_submissions(tmp_path: Path) -> None:
+    rows = [
+        {"id": "1", "q": "Quelle est la capitale de la France ?", "a": "Paris"},
+        {"id": "2", "q": "De quelle couleur est le ciel ?", "a": "bleu"},
+        {"id": "3", "q": "Combien font deux plus deux ?", "a": "quatre"},
+    ]
+    for split in ("dev", "test"):
+        (tmp_path / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (tmp_path / "task.yaml").write_text(TASK, "utf-8")
+    campaign = open_campaign_file(tmp_path, quota=5)
+    body = campaign.read_text("utf-8")
+    body = body.replace("hidden_split: test}", "public_split: dev, hidden_split: test}")
+    body = body.replace("accepts: [predictions]", "accepts: [predictions, endpoint, model_file]")
+    start = body.index("{task: ") + len("{task: ")
+    body = body[:start] + "task.yaml" + body[body.index(",", start) :]
+    campaign.write_text(body, "utf-8")
+    app = create_app(Settings(db=f"sqlite:///{tmp_path / 'p.db'}", artifacts=str(tmp_path / "a")))
+    from palmares.campaigns import create_campaign
+
+    create_campaign(app.state.db, campaign)
+    token = join(app.state.db, "alice", "lab-a")
+    api = TestClient(app)
+    auth = {"Authorization": f"Bearer {token}"}
+    url = "/api/campaigns/1/tasks/qa-chat/submissions"
+    not_gguf = api.post(
+        url, data={"kind": "model_file"}, files={"file": ("m.gguf", b"nope")}, headers=auth
+    )
+    assert not_gguf.status_code == 400 and "GGUF" in not_gguf.json()["message"]
+    with smollm2_gguf().open("rb") as fh:
+        res = api.post(
+            url, data={"kind": "model_file"}, files={"file": ("smol.gguf", fh)}, headers=auth
+        )
+    assert res.status_code == 201, res.text
+    model_sid = res.json()["id"]
+    with llama_server(smollm2_gguf()) as base:
+        res = api.post(
+            url,
+            data={"kind": "endpoint", "url": base, "model": "smol", "api_key": KEY},
+            headers=auth,
+        )
+        assert res.status_code == 201, res.text
+        endpoint_sid = res.json()["id"]
+        while run_one(app.state.db, app.state.artifacts) is not None:
+            pass
+    for sid in (model_sid, endpoint_sid):
+        view = api.get(f"/api/submissions/{sid}", headers=auth)
+        assert view.status_code == 200 and view.json()["status"] == "scored", view.text
+        scores = view.json()["scores"]
+        assert 0 <= scores["token_f1"]["value"] <= 1 and scores["token_f1"]["n"] >= 1
+        assert KEY not in view.text
+    listing = api.get("/api/submissions", headers=auth).text
+    assert KEY not in listing and '"kind":"endpoint"' in listing.replace(" ", "")
