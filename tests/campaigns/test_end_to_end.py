@@ -13,46 +13,20 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
+from tests.test_real_data import ALLOCINE, DATA, RTE3
 
 import palmares.cli._campaign  # noqa: F401  (registers the sub-commands)
 from palmares.cli import cli
 from palmares.web import Settings, create_app
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
-
-RTE3 = """
-id: rte3-fr
-version: 1
-title: RTE3 en français
-language: fr
-license: BSD-2-Clause
-dataset:
-  splits:
-    dev: DATA/rte3_fr/RTE3-FR-dev-set-3class.tsv
-    test: DATA/rte3_fr/RTE3-FR-test-gold-3class.tsv
-  format: tsv
-  id_field: id
-  input_fields: [premise, hypothesis]
-  reference_field: label_text
-  slice_fields: [task]
-metrics: [macro_f1, accuracy]
-"""
-
-ALLOCINE = """
-id: allocine
-version: 1
-title: Allociné
-language: fr
-license: MIT
-dataset:
-  splits:
-    public: DATA/allocine_sample/allocine_test_random1000.csv
-    hidden: DATA/allocine_sample/allocine_test_balanced400.csv
-  format: csv
-  input_fields: [text]
-  reference_field: label
-metrics: [accuracy]
-"""
+# the real-data tasks of tests/test_real_data.py, primary metrics for a leaderboard
+TASKS = {
+    "rte3.yaml": RTE3.replace(
+        "metrics: [accuracy, macro_f1, mcc, per_class_f1, weighted_recall]",
+        "metrics: [macro_f1, accuracy]",
+    ),
+    "allocine.yaml": ALLOCINE.replace("METRICS", "[accuracy]"),
+}
 
 
 def _run(*args: str) -> str:
@@ -67,7 +41,7 @@ def _predictions(path: Path, rows: list[tuple[str, str]]) -> Path:
 
 
 def test_campaign_end_to_end(db_url: str, tmp_path: Path) -> None:
-    for name, body in (("rte3.yaml", RTE3), ("allocine.yaml", ALLOCINE)):
+    for name, body in TASKS.items():
         (tmp_path / name).write_text(body.replace("DATA", str(DATA)), "utf-8")
     now = datetime.now(UTC)
     end = now + timedelta(seconds=25)
@@ -77,7 +51,7 @@ challenge: {{id: defi-fr, title: "Défi"}}
 campaign: {{id: c1, title: "Campagne 1"}}
 tasks:
   - {{task: rte3.yaml, public_split: dev, hidden_split: test}}
-  - {{task: allocine.yaml, public_split: public, hidden_split: hidden}}
+  - {{task: allocine.yaml, public_split: random, hidden_split: balanced}}
 phases:
   - {{kind: dev, start: {(now - timedelta(days=1)).isoformat()}, end: {end.isoformat()},
      quota: {{per_day: 5}}, feedback: full}}

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
-from tests.campaigns.conftest import EXAMPLE, campaign_file, join
+from tests.campaigns.conftest import EXAMPLE, campaign_file, join, open_campaign_file
 
 from palmares.campaigns import (
     Artifacts,
@@ -105,15 +105,7 @@ def test_kill_9_mid_job_then_another_worker_completes_it(tmp_path: Path) -> None
     engine = open_engine(url)
     migrate(engine)
     db = sessions(engine)
-    path = campaign_file(tmp_path)
-    now = datetime.now(UTC)
-    body = path.read_text("utf-8")
-    body = body.replace("2027-03-01", str((now - timedelta(days=1)).date()))
-    body = body.replace("end: 2027-04-15", f"end: {(now + timedelta(days=1)).date()}")
-    body = body.replace("2027-04-16", str((now + timedelta(days=2)).date()))
-    body = body.replace("2027-04-23", str((now + timedelta(days=3)).date()))
-    path.write_text(body, "utf-8")
-    campaign_id = create_campaign(db, path)
+    campaign_id = create_campaign(db, open_campaign_file(tmp_path))
     token = join(db, "alice", "lab-a", campaign_id)
     artifacts = Artifacts(tmp_path / "artifacts")
     sid = submit_predictions(
