@@ -76,3 +76,49 @@ def test_participant_flow_errors_and_isolation(api: TestClient, tmp_path: Path) 
     assert api.get("/api/campaigns/9").json()["code"] == "not_found"
     schema = api.get("/openapi.json").json()
     assert "/api/campaigns/{campaign_id}/tasks/{task_id}/submissions" in schema["paths"]
+
+
+def test_public_split_submission_shows_items_and_is_never_ranked(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Per-item results exist for the public split only (its references are public)."""
+    import json
+
+    rows = [{"id": f"q{i}", "question": f"Q{i}", "answer": f"r{i}"} for i in range(6)]
+    for split in ("dev", "test"):
+        (tmp_path / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (tmp_path / "task.yaml").write_text(
+        "id: qa\nversion: 1\ntitle: QA\nlanguage: fr\nlicense: CC0-1.0\n"
+        "dataset: {splits: {dev: dev.jsonl, test: test.jsonl}, format: jsonl, id_field: id,"
+        " input_fields: [question], reference_field: answer}\nmetrics: [exact_match]\n",
+        "utf-8",
+    )
+    campaign = open_campaign_file(tmp_path)
+    body = campaign.read_text("utf-8")
+    start = body.index("{task: ") + len("{task: ")
+    body = body[:start] + "task.yaml, public_split: dev" + body[body.index(",", start) :]
+    campaign.write_text(body, "utf-8")
+    app = create_app(Settings(db=db_url, artifacts=str(tmp_path / "artifacts")))
+    create_campaign(app.state.db, campaign)
+    token = join(app.state.db, "alice", "lab-a")
+    api = TestClient(app)
+    preds = "".join(
+        json.dumps({"id": r["id"], "prediction": r["answer"] if r["id"] < "q3" else "x"}) + "\n"
+        for r in rows
+    )
+    url = "/api/campaigns/1/tasks/qa/submissions"
+    public = api.post(
+        url, data={"split": "public"}, files={"file": ("p.jsonl", preds)}, headers=_auth(token)
+    )
+    hidden = api.post(url, files={"file": ("p.jsonl", preds)}, headers=_auth(token))
+    assert public.status_code == hidden.status_code == 201
+    while run_one(app.state.db, app.state.artifacts) is not None:  # type: ignore[attr-defined]
+        pass
+    items = api.get(f"/api/submissions/{public.json()['id']}/items", headers=_auth(token)).json()
+    assert [i["scores"]["exact_match"] for i in items["items"]] == [1, 1, 1, 0, 0, 0]
+    assert (
+        api.get(f"/api/submissions/{hidden.json()['id']}/items", headers=_auth(token)).status_code
+        == 404
+    )
+    board = api.get("/api/campaigns/1/tasks/qa/leaderboard?phase=dev").json()["rows"]
+    assert [r["submission"] for r in board] == [hidden.json()["id"]]

@@ -92,6 +92,8 @@ def _matrix(sid: str) -> list[tuple[str, str, dict[str, int], dict[str, Any] | N
          {"anonymous": 401, "A": 200, "B": 200, "organiser": 200, "auditor": 200}, None),
         ("GET", f"/api/submissions/{sid}",
          {"anonymous": 401, "A": 200, "B": 404, "organiser": 200, "auditor": 200}, None),
+        ("GET", f"/api/submissions/{sid}/items",  # hidden split: no per-item results, for anyone
+         {"anonymous": 401, "A": 404, "B": 404, "organiser": 404, "auditor": 404}, None),
         ("GET", "/api/systems",
          {"anonymous": 401, "A": 200, "B": 200, "organiser": 200, "auditor": 200}, None),
         ("POST", "/api/systems",

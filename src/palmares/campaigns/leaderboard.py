@@ -34,6 +34,7 @@ def leaderboard(
                 Phase.campaign_id == campaign_id,
                 Phase.kind == phase_kind,
                 CampaignTask.task_id == task_id,
+                Submission.split == "hidden",  # public-split submissions are never ranked
             )
             .order_by(Submission.created_at, Submission.id)
         ).all()

@@ -178,15 +178,20 @@ def submit_predictions(
     task_id: str,
     file: str | Path,
     now: datetime | None = None,
+    split: str = "hidden",
 ) -> str:
-    """Check a predictions file against the hidden split, then count it and queue it, in one
+    """Check a predictions file against the hidden split (or, with ``split="public"``, the
+    public one: scored with per-item results, never ranked), then count it and queue it, in one
     transaction; returns the submission id. An invalid file raises and uses no quota."""
     now = now or datetime.now(UTC)
     user, phase, entry = _submitter(db, token, campaign_id, task_id, "predictions", now)
+    if split not in ("hidden", "public") or (split == "public" and entry.public_split is None):
+        raise InputError(f"task {task_id!r} has no {split} split to submit to", field="split")
     task = load_task(entry.spec_path)
-    Scorer(task, entry.hidden_split).read(str(file))  # InputError names file, line and field
+    target = entry.hidden_split if split == "hidden" else entry.public_split
+    Scorer(task, target).read(str(file))  # InputError names file, line and field
     digest = artifacts.put_file(file)
-    return _queue(db, user, phase, entry, "predictions", now, artifact=digest)
+    return _queue(db, user, phase, entry, "predictions", now, artifact=digest, split=split)
 
 
 def submit_model_file(

@@ -15,6 +15,7 @@ import time
 import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,7 +27,7 @@ from palmares.campaigns.jobs import claim, heartbeat, holds
 from palmares.campaigns.scoring import score_parts
 from palmares.campaigns.snapshots import freeze_ended
 from palmares.core import ItemSet, PalmaresError, Predictions
-from palmares.engine import evaluate
+from palmares.engine import Scorer, evaluate
 from palmares.engine.protocols import protocol_for
 from palmares.store import CampaignTask, Job, ScoreRecord, Submission
 from palmares.tasks import Task, load_task
@@ -83,11 +84,15 @@ def _process(
         assert submission is not None
         entry = session.get(CampaignTask, submission.campaign_task_id)
         assert entry is not None
+    per_item: list[dict[str, object]] | None = None
     try:
         task = load_task(entry.spec_path)
         seed = f"{entry.campaign_id}:{entry.task_id}"
-        source, items = _predictions(task, entry, submission, artifacts)
-        parts = score_parts(task, entry.hidden_split, source, seed, items)
+        if submission.split == "public":
+            parts, per_item = _public_split(task, entry, submission, artifacts)
+        else:
+            source, items = _predictions(task, entry, submission, artifacts)
+            parts = score_parts(task, entry.hidden_split, source, seed, items)
         error = None
     except PalmaresError as exc:  # the file was checked at submission: this is unexpected
         parts, error = None, f"scoring failed: {exc}"
@@ -107,6 +112,7 @@ def _process(
                     submission_id=submission.id,
                     public=parts["public"],
                     private=parts["private"],
+                    items=per_item,
                     primary_metric=task.spec.primary_metric,
                     computed_at=clock(),
                 )
@@ -116,7 +122,7 @@ def _process(
             update(Submission).where(Submission.id == submission.id).values(status=status)
         )
         summary: dict[str, object] = {"submission": submission.id, "status": status}
-        if parts is not None:
+        if parts is not None and submission.split == "hidden":
             metric = task.spec.primary_metric
             summary |= {
                 "metric": metric,
@@ -124,6 +130,26 @@ def _process(
                 "private": parts["private"]["scores"][metric]["value"],
             }
         record(session, worker, "submission.score", summary, clock())
+
+
+def _public_split(
+    task: Task, entry: CampaignTask, submission: Submission, artifacts: Artifacts
+) -> tuple[dict[str, dict[str, Any]], list[dict[str, object]]]:
+    """A submission on the public split: its scores, and its per-item results (the references
+    there are public, so nothing is revealed)."""
+    assert entry.public_split is not None
+    result = Scorer(task, entry.public_split).score_file(str(artifacts.path(submission.artifact)))
+    values = result.predictions
+    predictions = values.to_pylist() if hasattr(values, "to_pylist") else list(values)
+    per_item = [
+        {
+            "id": item_id,
+            "prediction": predictions[i],
+            "scores": {name: float(column[i]) for name, column in result.item_scores.items()},
+        }
+        for i, item_id in enumerate(result.ids)
+    ]
+    return {"public": result.table.to_json(), "private": {}}, per_item
 
 
 def _predictions(

@@ -111,6 +111,8 @@ class Submission(Base):
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[str] = mapped_column(String(20))  # predictions, endpoint, model_file
+    #: "hidden" (ranked) or "public" (the public split: per-item results shown, never ranked)
+    split: Mapped[str] = mapped_column(String(10), default="hidden", server_default="hidden")
     artifact: Mapped[str] = mapped_column(String(64))  # SHA-256 of the uploaded file, or ""
     status: Mapped[str] = mapped_column(String(20))  # queued, running, scored, failed
     #: an endpoint submission: base URL and model name (shown to the team and staff)
@@ -146,6 +148,8 @@ class ScoreRecord(Base):
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
     public: Mapped[dict[str, Any]] = mapped_column(JSON)
     private: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: per-item results, kept only for submissions on the public split
+    items: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
     primary_metric: Mapped[str] = mapped_column(String(100))
     computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 

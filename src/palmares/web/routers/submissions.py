@@ -40,6 +40,7 @@ def submit(
     url: Annotated[str | None, Form()] = None,
     model: Annotated[str | None, Form()] = None,
     api_key: Annotated[str | None, Form()] = None,
+    split: Annotated[Literal["hidden", "public"], Form()] = "hidden",
 ) -> dict[str, Any]:
     """A predictions file or a GGUF model file (multipart ``file``), or an endpoint (``url``,
     ``model``, optional ``api_key``, which no response ever returns)."""
@@ -54,9 +55,13 @@ def submit(
         local = Path(folder) / name
         with local.open("wb") as fh:
             shutil.copyfileobj(file.file, fh)
-        submit_file = submit_predictions if kind == "predictions" else submit_model_file
         try:
-            sid = submit_file(db, artifacts, token, campaign_id, task_id, local)
+            if kind == "predictions":
+                sid = submit_predictions(
+                    db, artifacts, token, campaign_id, task_id, local, split=split
+                )
+            else:
+                sid = submit_model_file(db, artifacts, token, campaign_id, task_id, local)
         except Exception as exc:
             _strip_folder(exc, folder)
             raise
@@ -100,6 +105,7 @@ def _view(s: Session, user: User, submission: Submission) -> dict[str, Any]:
         "phase": phase.kind,
         "status": submission.status,
         "kind": submission.kind,
+        "split": submission.split,
         "endpoint": None
         if submission.endpoint_url is None
         else {"url": submission.endpoint_url, "model": submission.endpoint_model},
@@ -123,3 +129,13 @@ def list_submissions(
 @router.get("/submissions/{submission_id}")
 def get_submission(submission_id: str, s: SessionDep, user: CurrentUser) -> dict[str, Any]:
     return _view(s, user, _visible(s, user, submission_id))
+
+
+@router.get("/submissions/{submission_id}/items")
+def get_items(submission_id: str, s: SessionDep, user: CurrentUser) -> dict[str, Any]:
+    """Per-item results, for a submission on the public split only (hidden items never)."""
+    submission = _visible(s, user, submission_id)
+    record = s.get(ScoreRecord, submission.id)
+    if submission.split != "public" or record is None or record.items is None:
+        raise NotFound("per-item results exist only for scored submissions on the public split")
+    return {"id": submission.id, "items": record.items}
