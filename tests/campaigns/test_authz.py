@@ -85,6 +85,8 @@ def _matrix(sid: str) -> list[tuple[str, str, dict[str, int], dict[str, Any] | N
         ("GET", "/api/campaigns/1/tasks/canary-qa/leaderboard?phase=dev&part=private",
          {"anonymous": 403, "A": 403, "B": 403, "organiser": 200, "auditor": 200}, None),
         ("GET", "/api/campaigns/1/tasks/canary-qa/snapshots", everyone, None),
+        ("GET", "/api/campaigns/1/tasks/canary-qa/progress",  # running, and no anchors anyway
+         {"anonymous": 403, "A": 403, "B": 403, "organiser": 404, "auditor": 404}, None),
         ("GET", "/api/campaigns/1/tasks/canary-qa/data/dev", everyone, None),
         ("GET", "/api/campaigns/1/tasks/canary-qa/data/test",
          {"anonymous": 401, "A": 200, "B": 403, "organiser": 200, "auditor": 200}, None),

@@ -5,6 +5,7 @@ from palmares.campaigns.audit import Verdict, record, verify
 from palmares.campaigns.jobs import claim, heartbeat
 from palmares.campaigns.leaderboard import leaderboard
 from palmares.campaigns.participation import create_system, register, task_data
+from palmares.campaigns.progress import progress
 from palmares.campaigns.quotas import QuotaExceeded, reserve
 from palmares.campaigns.service import (
     ROLES,
@@ -40,6 +41,7 @@ __all__ = [
     "heartbeat",
     "leaderboard",
     "load_campaign_spec",
+    "progress",
     "publish",
     "record",
     "register",

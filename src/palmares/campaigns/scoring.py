@@ -30,7 +30,7 @@ def public_positions(items: ItemSet, seed: str) -> list[int]:
     ]
 
 
-def _subset(predictions: Predictions, positions: list[int]) -> Predictions:
+def subset_predictions(predictions: Predictions, positions: list[int]) -> Predictions:
     values = predictions.values
     if isinstance(values, pa.Array):
         picked: Any = values.take(pa.array(positions, type=pa.int64()))
@@ -60,7 +60,7 @@ def score_parts(
     for name, positions in (("public", public), ("private", private)):
         items = full.items.take(positions)
         result = Scorer(task, split, full.statistics, items=items).score(
-            _subset(predictions, positions)
+            subset_predictions(predictions, positions)
         )
         out[name] = result.table.to_json()
     return out

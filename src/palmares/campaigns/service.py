@@ -16,7 +16,7 @@ from palmares.campaigns.artifacts import Artifacts
 from palmares.campaigns.audit import record
 from palmares.campaigns.quotas import reserve
 from palmares.campaigns.spec import CampaignSpec
-from palmares.core import InputError, PalmaresError
+from palmares.core import InputError, PalmaresError, canonical_json
 from palmares.engine import Scorer
 from palmares.store import (
     Campaign,
@@ -30,7 +30,7 @@ from palmares.store import (
     Token,
     User,
 )
-from palmares.tasks import load_task
+from palmares.tasks import Task, load_task
 from palmares.tasks._yaml import read_yaml, validate_model
 
 ROLES = ("admin", "organiser", "participant", "auditor")
@@ -90,7 +90,9 @@ def create_campaign(
         )
         session.add(campaign)
         session.flush()
+        sources = _anchor_sources(session, spec, path)
         for entry, task in tasks:
+            source = sources.get(task.spec.id)
             session.add(
                 CampaignTask(
                     campaign_id=campaign.id,
@@ -100,6 +102,10 @@ def create_campaign(
                     spec_path=str(task.path.resolve() if task.path else ""),
                     public_split=entry.public_split,
                     hidden_split=entry.hidden_split,
+                    anchor_source_id=None if source is None else source.id,
+                    anchor_ids=None
+                    if source is None
+                    else anchor_ids(source, task, entry.hidden_split),
                 )
             )
         for phase in spec.phases:
@@ -124,6 +130,37 @@ def create_campaign(
             now,
         )
         return campaign.id
+
+
+def _anchor_sources(session: Session, spec: CampaignSpec, path: Path) -> dict[str, CampaignTask]:
+    """The tasks of the campaign named by ``anchors_from``, by task id."""
+    if spec.campaign.anchors_from is None:
+        return {}
+    source = session.scalar(
+        select(Campaign).where(
+            Campaign.challenge_id == spec.challenge.id, Campaign.slug == spec.campaign.anchors_from
+        )
+    )
+    if source is None:
+        raise InputError(
+            f"no campaign {spec.campaign.anchors_from!r} in challenge {spec.challenge.id!r} "
+            "to carry anchors from",
+            file=str(path),
+            field="campaign.anchors_from",
+        )
+    rows = session.scalars(select(CampaignTask).where(CampaignTask.campaign_id == source.id))
+    return {row.task_id: row for row in rows}
+
+
+def anchor_ids(source: CampaignTask, task: Task, split: str) -> list[str]:
+    """Ids of the hidden items the two campaigns share with identical content (inputs and
+    reference): the same question with a corrected answer is not an anchor."""
+    before = load_task(source.spec_path).items(source.hidden_split)
+    now = task.items(split)
+    old = {before.ids[i]: canonical_json(before.record(i)) for i in range(len(before))}
+    return sorted(
+        now.ids[i] for i in range(len(now)) if old.get(now.ids[i]) == canonical_json(now.record(i))
+    )
 
 
 def add_user(

@@ -69,6 +69,9 @@ class CampaignInfo(_Strict):
     id: str = Field(pattern=_SLUG, max_length=100)
     title: str = Field(min_length=1)
     rules: str | None = Field(default=None, description="path of a Markdown file of rules")
+    anchors_from: str | None = Field(
+        default=None, description="id of an earlier campaign of the challenge to carry anchors from"
+    )
 
 
 class CampaignSpec(_Strict):

@@ -50,6 +50,12 @@ class CampaignTask(Base):
     spec_path: Mapped[str] = mapped_column(Text)
     public_split: Mapped[str | None] = mapped_column(String(100), nullable=True)
     hidden_split: Mapped[str] = mapped_column(String(100))
+    #: the same task in the campaign this one carries anchors from, and the ids of the hidden
+    #: items both share with identical content: progress is measured on exactly those
+    anchor_source_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaign_tasks.id", name="fk_campaign_tasks_anchor_source"), nullable=True
+    )
+    anchor_ids: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
 
 
 class Phase(Base):

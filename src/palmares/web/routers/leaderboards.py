@@ -12,9 +12,10 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from palmares.campaigns import Forbidden, leaderboard, snapshots
+from palmares.campaigns import Forbidden, leaderboard, progress, snapshots
+from palmares.core import InputError
 from palmares.store import Phase
-from palmares.web.deps import DB, OptionalUser
+from palmares.web.deps import DB, ArtifactsDep, OptionalUser
 from palmares.web.errors import NotFound
 
 router = APIRouter(prefix="/api/campaigns", tags=["leaderboards"])
@@ -51,3 +52,22 @@ def _aware(moment: datetime) -> datetime:
 def get_snapshots(campaign_id: int, task_id: str, db: DB) -> dict[str, Any]:
     """Frozen leaderboards (published at each phase's end, and after each rescore)."""
     return {"task": task_id, "snapshots": snapshots(db, campaign_id, task_id)}
+
+
+@router.get("/{campaign_id}/tasks/{task_id}/progress")
+def get_progress(
+    campaign_id: int, task_id: str, db: DB, user: OptionalUser, artifacts: ArtifactsDep
+) -> dict[str, Any]:
+    """Scores of this campaign and the one it carries anchors from, on the anchor items only.
+    Staff see it at any time; everyone once the campaign's last phase has ended."""
+    staff = user is not None and user.role in ("admin", "organiser", "auditor")
+    with db() as s:
+        ends = s.scalars(select(Phase.ends_at).where(Phase.campaign_id == campaign_id)).all()
+    if not ends:
+        raise NotFound(f"no campaign {campaign_id}")
+    if not staff and max(_aware(e) for e in ends) > datetime.now(UTC):
+        raise Forbidden("progress on anchor items is published when the campaign ends")
+    try:
+        return progress(db, artifacts, campaign_id, task_id)
+    except InputError as exc:
+        raise NotFound(exc.problem) from None
