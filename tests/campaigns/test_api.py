@@ -23,11 +23,12 @@ def _auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def _upload(api: TestClient, token: str, path: Path, name: str | None = None):  # type: ignore[no-untyped-def]
+def _upload(api: TestClient, token: str, path: Path, name: str | None = None, **data: str):  # type: ignore[no-untyped-def]
     with path.open("rb") as fh:
         return api.post(
             "/api/campaigns/1/tasks/avis-fr/submissions",
             files={"file": (name or path.name, fh)},
+            data=data,
             headers=_auth(token),
         )
 
@@ -50,7 +51,11 @@ def test_participant_flow_errors_and_isolation(api: TestClient, tmp_path: Path) 
     assert body["code"] == "invalid_input" and body["message"].startswith("mine.jsonl:2: ")
     assert "duplicate id" in body["message"] and str(tmp_path) not in body["message"]
 
-    res = _upload(api, alice, EXAMPLE / "baseline.jsonl")
+    card = {"name": "baseline", "model_card": {"parameters": "0", "open_weights": True}}
+    assert api.post("/api/systems", json=card, headers=_auth(alice)).status_code == 201
+    res = _upload(api, alice, EXAMPLE / "baseline.jsonl", system="nope")
+    assert res.status_code == 400 and "no system named 'nope'" in res.json()["message"]
+    res = _upload(api, alice, EXAMPLE / "baseline.jsonl", system="baseline")
     assert res.status_code == 201, res.text
     sid = res.json()["id"]
     assert _upload(api, alice, EXAMPLE / "baseline.jsonl").status_code == 201

@@ -93,8 +93,8 @@ def test_snapshots_freeze_at_phase_end_and_rescores_keep_the_old(
     assert verify(db).ok
 
 
-def test_serve_and_submit_over_http(tmp_path: Path) -> None:
-    """`palmares serve` on a fresh SQLite file, `palmares submit --server`, its worker scores."""
+def test_serve_and_submit_over_http(db_url: str, tmp_path: Path) -> None:
+    """`palmares serve` on a fresh database, `palmares submit --server`, its worker scores."""
     import json
     import socket
     import subprocess
@@ -106,7 +106,7 @@ def test_serve_and_submit_over_http(tmp_path: Path) -> None:
 
     from palmares.store import migrate, open_engine, sessions
 
-    url = f"sqlite:///{tmp_path / 'x.db'}"
+    url = db_url
     engine = open_engine(url)
     migrate(engine)
     db = sessions(engine)

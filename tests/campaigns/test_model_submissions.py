@@ -39,7 +39,7 @@ metrics: [exact_match, token_f1]
 KEY = "sk-secret-do-not-leak-7731"
 
 
-def test_model_file_and_endpoint_submissions(tmp_path: Path) -> None:
+def test_model_file_and_endpoint_submissions(db_url: str, tmp_path: Path) -> None:
     rows = [
         {"id": "1", "q": "Quelle est la capitale de la France ?", "a": "Paris"},
         {"id": "2", "q": "De quelle couleur est le ciel ?", "a": "bleu"},
@@ -55,7 +55,7 @@ def test_model_file_and_endpoint_submissions(tmp_path: Path) -> None:
     start = body.index("{task: ") + len("{task: ")
     body = body[:start] + "task.yaml" + body[body.index(",", start) :]
     campaign.write_text(body, "utf-8")
-    app = create_app(Settings(db=f"sqlite:///{tmp_path / 'p.db'}", artifacts=str(tmp_path / "a")))
+    app = create_app(Settings(db=db_url, artifacts=str(tmp_path / "a")))
     from palmares.campaigns import create_campaign
 
     create_campaign(app.state.db, campaign)

@@ -100,8 +100,8 @@ def test_worker_dying_on_every_attempt_fails_with_a_reason(
         assert job is not None and job.status == "failed" and "3 attempts" in (job.error or "")
 
 
-def test_kill_9_mid_job_then_another_worker_completes_it(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'p.db'}"
+def test_kill_9_mid_job_then_another_worker_completes_it(db_url: str, tmp_path: Path) -> None:
+    url = db_url
     engine = open_engine(url)
     migrate(engine)
     db = sessions(engine)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from palmares.metrics import metric_registry
-from palmares.store import CampaignTask, Phase, ScoreRecord, Submission, Team
+from palmares.store import CampaignTask, Phase, ScoreRecord, Submission, System, Team
 
 
 def leaderboard(
@@ -24,6 +24,7 @@ def leaderboard(
     part: Literal["public", "private"] = "public",
 ) -> list[dict[str, Any]]:
     with db() as session:
+        systems = {row.id: row.name for row in session.execute(select(System.id, System.name))}
         rows = session.execute(
             select(Submission, ScoreRecord, Team.name)
             .join(ScoreRecord, ScoreRecord.submission_id == Submission.id)
@@ -48,6 +49,7 @@ def leaderboard(
         board.append(
             {
                 "team": team,
+                "system": systems.get(submission.system_id) if submission.system_id else None,
                 "submission": submission.id,
                 "metric": record.primary_metric,
                 "value": primary["value"],

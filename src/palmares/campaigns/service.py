@@ -26,6 +26,7 @@ from palmares.store import (
     Phase,
     Registration,
     Submission,
+    System,
     Team,
     Token,
     User,
@@ -118,6 +119,7 @@ def create_campaign(
                     quota_per_day=phase.quota.per_day,
                     quota_total=phase.quota.total,
                     feedback=phase.feedback,
+                    leaderboard=phase.leaderboard,
                     accepts=list(phase.accepts),
                 )
             )
@@ -216,6 +218,7 @@ def submit_predictions(
     file: str | Path,
     now: datetime | None = None,
     split: str = "hidden",
+    system: str | None = None,
 ) -> str:
     """Check a predictions file against the hidden split (or, with ``split="public"``, the
     public one: scored with per-item results, never ranked), then count it and queue it, in one
@@ -228,7 +231,9 @@ def submit_predictions(
     target = entry.hidden_split if split == "hidden" else entry.public_split
     Scorer(task, target).read(str(file))  # InputError names file, line and field
     digest = artifacts.put_file(file)
-    return _queue(db, user, phase, entry, "predictions", now, artifact=digest, split=split)
+    return _queue(
+        db, user, phase, entry, "predictions", now, artifact=digest, split=split, system=system
+    )
 
 
 def submit_model_file(
@@ -239,6 +244,7 @@ def submit_model_file(
     task_id: str,
     file: str | Path,
     now: datetime | None = None,
+    system: str | None = None,
 ) -> str:
     """A GGUF model file that the platform's worker runs itself on the hidden split."""
     now = now or datetime.now(UTC)
@@ -250,7 +256,7 @@ def submit_model_file(
                 "not a GGUF model file (it does not start with 'GGUF')", file=str(file)
             )
     digest = artifacts.put_file(file)
-    return _queue(db, user, phase, entry, "model_file", now, artifact=digest)
+    return _queue(db, user, phase, entry, "model_file", now, artifact=digest, system=system)
 
 
 def submit_endpoint(
@@ -262,6 +268,7 @@ def submit_endpoint(
     model: str,
     api_key: str | None = None,
     now: datetime | None = None,
+    system: str | None = None,
 ) -> str:
     """An OpenAI-compatible endpoint that the worker queries with the hidden split's inputs.
     The key is kept for the worker only: no response ever returns it."""
@@ -273,6 +280,7 @@ def submit_endpoint(
     return _queue(
         db, user, phase, entry, "endpoint", now,
         endpoint_url=url.rstrip("/"), endpoint_model=model.strip(), secret=api_key or None,
+        system=system,
     )  # fmt: skip
 
 
@@ -318,7 +326,15 @@ def _queue(
     assert user.team_id is not None
     submission_id = uuid.uuid4().hex
     artifact = fields.pop("artifact", None) or ""
+    system = fields.pop("system", None)
     with db.begin() as session:
+        system_id = None
+        if system is not None:
+            system_id = session.scalar(
+                select(System.id).where(System.team_id == user.team_id, System.name == system)
+            )
+            if system_id is None:
+                raise InputError(f"your team has no system named {system!r}", field="system")
         reserve(session, user.team_id, phase, now)
         session.add(
             Submission(
@@ -329,6 +345,7 @@ def _queue(
                 user_id=user.id,
                 kind=kind,
                 artifact=artifact,
+                system_id=system_id,
                 status="queued",
                 created_at=now,
                 **fields,
@@ -338,6 +355,8 @@ def _queue(
         session.add(Job(submission_id=submission_id, status="queued", attempts=0, created_at=now))
         payload = {"submission": submission_id, "task": entry.task_id, "phase": phase.kind}
         shown = {k: v for k, v in fields.items() if k != "secret"} | {"artifact": artifact}
+        if system is not None:
+            shown["system"] = system
         record(session, user.name, "submission.create", {**payload, "kind": kind, **shown}, now)
     return submission_id
 

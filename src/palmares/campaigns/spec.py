@@ -35,6 +35,7 @@ class PhaseSpec(_Strict):
     end: datetime
     quota: QuotaSpec = QuotaSpec()
     feedback: Literal["full", "rounded", "none"] = "full"
+    leaderboard: Literal["public", "hidden"] = "public"
     accepts: list[SubmissionKind] = Field(default=["predictions"], min_length=1)
 
     @field_validator("start", mode="before")

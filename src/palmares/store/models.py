@@ -69,6 +69,8 @@ class Phase(Base):
     quota_per_day: Mapped[int | None] = mapped_column(Integer, nullable=True)
     quota_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
     feedback: Mapped[str] = mapped_column(String(20))  # full, rounded, none
+    #: "public": anyone sees the public part's ranking during the phase; "hidden": staff only
+    leaderboard: Mapped[str] = mapped_column(String(10), default="public", server_default="public")
     accepts: Mapped[list[str]] = mapped_column(JSON)
 
 
@@ -117,6 +119,9 @@ class Submission(Base):
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[str] = mapped_column(String(20))  # predictions, endpoint, model_file
+    system_id: Mapped[int | None] = mapped_column(
+        ForeignKey("systems.id", name="fk_submissions_system"), nullable=True
+    )
     #: "hidden" (ranked) or "public" (the public split: per-item results shown, never ranked)
     split: Mapped[str] = mapped_column(String(10), default="hidden", server_default="hidden")
     artifact: Mapped[str] = mapped_column(String(64))  # SHA-256 of the uploaded file, or ""

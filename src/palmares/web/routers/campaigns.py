@@ -31,6 +31,7 @@ def _describe(s: Session, campaign: Campaign) -> dict[str, Any]:
                 "end": p.ends_at.isoformat(),
                 "quota": {"per_day": p.quota_per_day, "total": p.quota_total},
                 "feedback": p.feedback,
+                "leaderboard": p.leaderboard,
                 "accepts": p.accepts,
             }
             for p in phases

@@ -36,7 +36,7 @@ def get_leaderboard(
         raise NotFound(f"no {phase} phase in campaign {campaign_id}")
     staff = user is not None and user.role in ("admin", "organiser", "auditor")
     ended = _aware(row.ends_at) <= datetime.now(UTC)
-    if not staff and (row.feedback == "none" and not ended):
+    if not staff and not ended and (row.feedback == "none" or row.leaderboard == "hidden"):
         raise Forbidden(f"the {phase} phase shows no leaderboard before it ends")
     if part == "private" and not staff and not ended:
         raise Forbidden("the private leaderboard is published when the phase ends")

@@ -41,12 +41,15 @@ def submit(
     model: Annotated[str | None, Form()] = None,
     api_key: Annotated[str | None, Form()] = None,
     split: Annotated[Literal["hidden", "public"], Form()] = "hidden",
+    system: Annotated[str | None, Form()] = None,
 ) -> dict[str, Any]:
     """A predictions file or a GGUF model file (multipart ``file``), or an endpoint (``url``,
     ``model``, optional ``api_key``, which no response ever returns)."""
     token = request.headers["authorization"].partition(" ")[2].strip()
     if kind == "endpoint":
-        sid = submit_endpoint(db, token, campaign_id, task_id, url or "", model or "", api_key)
+        sid = submit_endpoint(
+            db, token, campaign_id, task_id, url or "", model or "", api_key, system=system
+        )
         return {"id": sid, "status": "queued"}
     if file is None:
         raise InputError(f"a {kind} submission uploads a file", field="file")
@@ -58,10 +61,12 @@ def submit(
         try:
             if kind == "predictions":
                 sid = submit_predictions(
-                    db, artifacts, token, campaign_id, task_id, local, split=split
+                    db, artifacts, token, campaign_id, task_id, local, split=split, system=system
                 )
             else:
-                sid = submit_model_file(db, artifacts, token, campaign_id, task_id, local)
+                sid = submit_model_file(
+                    db, artifacts, token, campaign_id, task_id, local, system=system
+                )
         except Exception as exc:
             _strip_folder(exc, folder)
             raise
