@@ -74,3 +74,11 @@ def test_every_campaign_key_is_documented() -> None:
     for model in (CampaignSpec, ChallengeInfo, CampaignInfo, TaskEntry, PhaseSpec, QuotaSpec):
         for key in model.model_fields:
             assert key in text, f"campaign key {key} is not documented in docs/campaigns.md"
+
+
+def test_every_server_setting_is_documented() -> None:
+    from palmares.web.settings import Settings
+
+    text = (DOCS / "campaigns.md").read_text(encoding="utf-8")
+    for key in Settings.model_fields:
+        assert f"`{key}`" in text and f"PALMARES_{key.upper()}" in text, key

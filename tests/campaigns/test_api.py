@@ -127,3 +127,16 @@ def test_public_split_submission_shows_items_and_is_never_ranked(
     )
     board = api.get("/api/campaigns/1/tasks/qa/leaderboard?phase=dev").json()["rows"]
     assert [r["submission"] for r in board] == [hidden.json()["id"]]
+
+
+def test_uploads_over_the_size_limit_are_refused(tmp_path: Path) -> None:
+    app = create_app(
+        Settings(
+            db=f"sqlite:///{tmp_path / 'p.db'}", artifacts=str(tmp_path / "a"), max_upload_mb=0
+        )
+    )
+    create_campaign(app.state.db, open_campaign_file(tmp_path))
+    token = join(app.state.db, "alice", "lab-a")
+    res = _upload(TestClient(app), token, EXAMPLE / "baseline.jsonl")
+    assert res.status_code == 400 and "larger than 0 MB" in res.json()["message"]
+    assert not (tmp_path / "a").exists()  # nothing stored

@@ -7,7 +7,6 @@ their scores only as the phase's feedback policy allows: ``full``, ``rounded`` (
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -19,7 +18,7 @@ from sqlalchemy.orm import Session
 from palmares.campaigns import submit_endpoint, submit_model_file, submit_predictions
 from palmares.core import InputError
 from palmares.store import Phase, ScoreRecord, Submission, User
-from palmares.web.deps import DB, ArtifactsDep, CurrentUser, SessionDep
+from palmares.web.deps import DB, ArtifactsDep, CurrentUser, SessionDep, SettingsDep
 from palmares.web.errors import NotFound
 
 router = APIRouter(prefix="/api", tags=["submissions"])
@@ -35,6 +34,7 @@ def submit(
     user: CurrentUser,
     db: DB,
     artifacts: ArtifactsDep,
+    settings: SettingsDep,
     file: Annotated[UploadFile | None, File()] = None,
     kind: Annotated[Literal["predictions", "endpoint", "model_file"], Form()] = "predictions",
     url: Annotated[str | None, Form()] = None,
@@ -54,10 +54,18 @@ def submit(
     if file is None:
         raise InputError(f"a {kind} submission uploads a file", field="file")
     name = Path(file.filename or "upload").name  # errors name the file as sent
+    limit = settings.max_upload_mb * 1024 * 1024
     with tempfile.TemporaryDirectory() as folder:
         local = Path(folder) / name
         with local.open("wb") as fh:
-            shutil.copyfileobj(file.file, fh)
+            copied = 0
+            while chunk := file.file.read(1 << 20):
+                copied += len(chunk)
+                if copied > limit:
+                    raise InputError(
+                        f"the file is larger than {settings.max_upload_mb} MB", file=name
+                    )
+                fh.write(chunk)
         try:
             if kind == "predictions":
                 sid = submit_predictions(
