@@ -85,3 +85,31 @@ def join(db: sessionmaker[Session], name: str, team: str, campaign_id: int = 1) 
     token = add_user(db, name, "participant", team=team)
     register(db, token, campaign_id, accept_rules=True)
     return token
+
+
+def campaign_for_task(
+    folder: Path,
+    task: str = "task.yaml",
+    *,
+    public_split: str | None = None,
+    hidden_split: str = "test",
+    accepts: tuple[str, ...] = ("predictions",),
+    quota: int = 5,
+) -> Path:
+    """A campaign on one task (path relative to ``folder``), its dev phase open now."""
+    now = datetime.now(UTC)
+    public = f", public_split: {public_split}" if public_split else ""
+    path = folder / "campaign.yaml"
+    path.write_text(
+        f"""
+challenge: {{id: defi-fr, title: "Défi"}}
+campaign: {{id: c1, title: "Campagne 1"}}
+tasks:
+  - {{task: {task}{public}, hidden_split: {hidden_split}}}
+phases:
+  - {{kind: dev, start: {(now - timedelta(days=1)).date()}, end: {(now + timedelta(days=1)).date()},
+     quota: {{total: {quota}}}, feedback: full, accepts: [{", ".join(accepts)}]}}
+""",
+        encoding="utf-8",
+    )
+    return path

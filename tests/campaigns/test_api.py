@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.campaigns.conftest import EXAMPLE, join, open_campaign_file
+from tests.campaigns.conftest import EXAMPLE, campaign_for_task, join, open_campaign_file
 
 from palmares.campaigns import add_user, create_campaign, run_one
 from palmares.web import Settings, create_app
@@ -98,11 +98,7 @@ def test_public_split_submission_shows_items_and_is_never_ranked(
         " input_fields: [question], reference_field: answer}\nmetrics: [exact_match]\n",
         "utf-8",
     )
-    campaign = open_campaign_file(tmp_path)
-    body = campaign.read_text("utf-8")
-    start = body.index("{task: ") + len("{task: ")
-    body = body[:start] + "task.yaml, public_split: dev" + body[body.index(",", start) :]
-    campaign.write_text(body, "utf-8")
+    campaign = campaign_for_task(tmp_path, public_split="dev")
     app = create_app(Settings(db=db_url, artifacts=str(tmp_path / "artifacts")))
     create_campaign(app.state.db, campaign)
     token = join(app.state.db, "alice", "lab-a")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from tests.campaigns.conftest import open_campaign_file
+from tests.campaigns.conftest import campaign_for_task
 
 from palmares.campaigns import add_user, create_campaign, register, run_one
 from palmares.web import Settings, create_app
@@ -41,14 +41,7 @@ def _setup(db_url: str, tmp_path: Path) -> tuple[TestClient, dict[str, str | Non
     ]
     (tmp_path / "dev.jsonl").write_text("".join(json.dumps(r) + "\n" for r in dev), "utf-8")
     (tmp_path / "task.yaml").write_text(TASK, "utf-8")
-    campaign = open_campaign_file(tmp_path, quota=20)
-    body = campaign.read_text("utf-8").replace(
-        "{task: "
-        + str(Path(__file__).resolve().parents[2] / "src/palmares/examples/avis-fr")
-        + "/task.yaml, hidden_split: test}",
-        "{task: task.yaml, public_split: dev, hidden_split: test}",
-    )
-    campaign.write_text(body, "utf-8")
+    campaign = campaign_for_task(tmp_path, public_split="dev", quota=20)
     app = create_app(Settings(db=db_url, artifacts=str(tmp_path / "artifacts")))
     db = app.state.db
     create_campaign(db, campaign)

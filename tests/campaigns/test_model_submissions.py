@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.campaigns.conftest import join, open_campaign_file
+from tests.campaigns.conftest import campaign_for_task, join
 
 from palmares.campaigns import run_one
 from palmares.testing import smollm2_gguf
@@ -48,13 +48,9 @@ def test_model_file_and_endpoint_submissions(db_url: str, tmp_path: Path) -> Non
     for split in ("dev", "test"):
         (tmp_path / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     (tmp_path / "task.yaml").write_text(TASK, "utf-8")
-    campaign = open_campaign_file(tmp_path, quota=5)
-    body = campaign.read_text("utf-8")
-    body = body.replace("hidden_split: test}", "public_split: dev, hidden_split: test}")
-    body = body.replace("accepts: [predictions]", "accepts: [predictions, endpoint, model_file]")
-    start = body.index("{task: ") + len("{task: ")
-    body = body[:start] + "task.yaml" + body[body.index(",", start) :]
-    campaign.write_text(body, "utf-8")
+    campaign = campaign_for_task(
+        tmp_path, public_split="dev", accepts=("predictions", "endpoint", "model_file")
+    )
     app = create_app(Settings(db=db_url, artifacts=str(tmp_path / "a")))
     from palmares.campaigns import create_campaign
 
