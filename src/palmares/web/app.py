@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from palmares._version import __version__
 from palmares.campaigns import Artifacts
 from palmares.store import migrate, open_engine, sessions
-from palmares.web import errors
+from palmares.web import errors, pages
 from palmares.web.routers import campaigns, health, leaderboards, participation, submissions
 from palmares.web.settings import Settings
+
+PAGES = Path(__file__).resolve().parent / "pages"
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -22,4 +27,6 @@ def create_app(settings: Settings) -> FastAPI:
     errors.install(app)
     for module in (health, campaigns, participation, submissions, leaderboards):
         app.include_router(module.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=PAGES / "static"), name="static")
     return app

@@ -1,0 +1,54 @@
+"""A forest plot of leaderboard intervals, as inline SVG drawn on the server (readable without
+JavaScript, no charting library to vendor). Labels are escaped: team and system names are
+user input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from markupsafe import Markup, escape
+
+ROW_HEIGHT = 22
+LABEL_WIDTH = 220
+PLOT_WIDTH = 360
+
+
+def forest_plot(rows: list[dict[str, Any]], title: str) -> Markup:
+    """One line per row: its interval as a segment, its value as a dot, on a shared axis."""
+    spans = [r["ci"] for r in rows if r.get("ci")] + [[r["value"], r["value"]] for r in rows]
+    low = float(min(s[0] for s in spans))
+    high = float(max(s[1] for s in spans))
+    if high - low < 1e-9:
+        low, high = low - 0.5, high + 0.5
+    pad = (high - low) * 0.05
+    low, high = low - pad, high + pad
+
+    def x(value: float) -> float:
+        return float(LABEL_WIDTH + (value - low) / (high - low) * PLOT_WIDTH)
+
+    height = ROW_HEIGHT * (len(rows) + 1)
+    parts = [
+        f'<svg class="forest" role="img" width="{LABEL_WIDTH + PLOT_WIDTH + 20}" '
+        f'height="{height}" viewBox="0 0 {LABEL_WIDTH + PLOT_WIDTH + 20} {height}">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for i, row in enumerate(rows):
+        y = ROW_HEIGHT * (i + 0.5)
+        label = f"{row['rank']}. {row['team']}" + (
+            f" · {row['system']}" if row.get("system") else ""
+        )
+        parts.append(f'<text x="4" y="{y + 4:.1f}" font-size="12">{escape(label)}</text>')
+        if row.get("ci"):
+            parts.append(
+                f'<line class="ci" x1="{x(row["ci"][0]):.1f}" x2="{x(row["ci"][1]):.1f}" '
+                f'y1="{y:.1f}" y2="{y:.1f}" />'
+            )
+        parts.append(f'<circle cx="{x(row["value"]):.1f}" cy="{y:.1f}" r="4" />')
+    axis_y = ROW_HEIGHT * len(rows) + 6
+    parts.append(
+        f'<text x="{LABEL_WIDTH}" y="{axis_y + 10}" font-size="11">{low:.3f}</text>'
+        f'<text x="{LABEL_WIDTH + PLOT_WIDTH - 30}" y="{axis_y + 10}" '
+        f'font-size="11">{high:.3f}</text>'
+    )
+    parts.append("</svg>")
+    return Markup("".join(parts))
