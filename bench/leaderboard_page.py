@@ -74,9 +74,8 @@ def main() -> None:
         median = statistics.median(values)
         print(f"{name:<18} {median * 1000:8.1f} ms   × {median / base:5.1f} (a)")
     verdict = statistics.median(times["c page"]) * 1000
-    print(
-        f"page with {args.runs} runs: {verdict:.0f} ms — goal < 300 ms: {'met' if verdict < 300 else 'NOT met'}"
-    )
+    outcome = "met" if verdict < 300 else "NOT met"
+    print(f"page with {args.runs} runs: {verdict:.0f} ms — goal < 300 ms: {outcome}")
 
 
 if __name__ == "__main__":
