@@ -23,7 +23,7 @@ GENESIS = "0" * 64
 
 
 def _hash(prev: str, at: datetime, actor: str, action: str, payload: dict[str, Any]) -> str:
-    moment = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
+    moment = at.astimezone(UTC).isoformat()
     body = {"prev": prev, "at": moment, "actor": actor, "action": action, "payload": payload}
     return sha256_hex(canonical_json(body))
 

@@ -373,11 +373,6 @@ def _open_phase(
         raise InputError(f"no task {task_id!r} in this campaign", field="task")
     phases = session.scalars(select(Phase).where(Phase.campaign_id == campaign_id)).all()
     for phase in phases:
-        if _aware(phase.starts_at) <= now < _aware(phase.ends_at):
+        if phase.starts_at <= now < phase.ends_at:
             return phase, entry
     raise Forbidden("no phase of this campaign is open now")
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes (stored as UTC)."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -16,10 +16,6 @@ from palmares.campaigns.service import Forbidden
 from palmares.store import CampaignTask, Phase, Snapshot
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def publish(
     db: sessionmaker[Session],
     campaign_id: int,
@@ -37,7 +33,7 @@ def publish(
         )
         if phase is None:
             raise Forbidden(f"no {phase_kind} phase in campaign {campaign_id}")
-        if _aware(phase.ends_at) > now:
+        if phase.ends_at > now:
             raise Forbidden(f"the {phase_kind} phase has not ended: nothing to freeze yet")
         phase_id = phase.id
     public = leaderboard(db, campaign_id, task_id, phase_kind, "public")
@@ -87,7 +83,7 @@ def freeze_ended(db: sessionmaker[Session], now: datetime | None = None) -> list
                     Snapshot.phase_id == phase.id, Snapshot.task_id == entry.task_id
                 )
             )
-            if done is None and _aware(phase.ends_at) <= now:
+            if done is None and phase.ends_at <= now:
                 todo.append((phase.campaign_id, phase.kind, entry.task_id))
     return [publish(db, c, k, t, "phase ended", now=now) for c, k, t in todo]
 
@@ -106,7 +102,7 @@ def snapshots(db: sessionmaker[Session], campaign_id: int, task_id: str) -> list
             "phase": kind,
             "reason": s.reason,
             "supersedes": s.supersedes,
-            "created_at": _aware(s.created_at).isoformat(),
+            "created_at": s.created_at.isoformat(),
             "public": s.public,
             "private": s.private,
         }

@@ -4,11 +4,33 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Dialect, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A moment, stored in UTC and always read back timezone-aware.
+
+    SQLite keeps no time zone and hands back naive datetimes; converting here, once, spares
+    every comparison with ``datetime.now(UTC)`` its own fix-up.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -23,7 +45,7 @@ class Challenge(Base):
     __tablename__ = "challenges"
     id: Mapped[str] = mapped_column(String(100), primary_key=True)
     title: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Campaign(Base):
@@ -34,7 +56,7 @@ class Campaign(Base):
     slug: Mapped[str] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(Text)
     rules: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class CampaignTask(Base):
@@ -64,8 +86,8 @@ class Phase(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
     kind: Mapped[str] = mapped_column(String(20))  # dev, test, final
-    starts_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    ends_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     quota_per_day: Mapped[int | None] = mapped_column(Integer, nullable=True)
     quota_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
     feedback: Mapped[str] = mapped_column(String(20))  # full, rounded, none
@@ -86,7 +108,7 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     role: Mapped[str] = mapped_column(String(20))  # admin, organiser, participant, auditor
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Token(Base):
@@ -96,7 +118,7 @@ class Token(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     digest: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class QuotaUsage(Base):
@@ -131,7 +153,7 @@ class Submission(Base):
     endpoint_model: Mapped[str | None] = mapped_column(String(200), nullable=True)
     #: the endpoint's API key: read by the worker only, never by any API response or log
     secret: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Job(Base):
@@ -146,9 +168,9 @@ class Job(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=3)
     worker: Mapped[str | None] = mapped_column(String(100), nullable=True)
-    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ScoreRecord(Base):
@@ -162,7 +184,7 @@ class ScoreRecord(Base):
     #: per-item results, kept only for submissions on the public split
     items: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
     primary_metric: Mapped[str] = mapped_column(String(100))
-    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Snapshot(Base):
@@ -177,7 +199,7 @@ class Snapshot(Base):
     private: Mapped[list[Any]] = mapped_column(JSON)
     reason: Mapped[str] = mapped_column(Text)
     supersedes: Mapped[int | None] = mapped_column(ForeignKey("snapshots.id"), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class AuditEvent(Base):
@@ -186,7 +208,7 @@ class AuditEvent(Base):
 
     __tablename__ = "audit_events"
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
     actor: Mapped[str] = mapped_column(String(100))
     action: Mapped[str] = mapped_column(String(100))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -211,7 +233,7 @@ class Registration(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
     accepted_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    accepted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class System(Base):
@@ -224,4 +246,4 @@ class System(Base):
     name: Mapped[str] = mapped_column(String(100))
     description: Mapped[str] = mapped_column(Text, default="")
     model_card: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -81,8 +81,7 @@ def leaderboard_page(
         row = s.scalar(select(Phase).where(Phase.campaign_id == campaign_id, Phase.kind == phase))
         if row is None:
             raise NotFound(f"no {phase} phase in campaign {campaign_id}")
-        ends = row.ends_at if row.ends_at.tzinfo else row.ends_at.replace(tzinfo=UTC)
-        hidden = ends > datetime.now(UTC) and (
+        hidden = row.ends_at > datetime.now(UTC) and (
             row.feedback == "none" or row.leaderboard == "hidden"
         )
     rows = [] if hidden else leaderboard(db, campaign_id, task_id, phase, "public")

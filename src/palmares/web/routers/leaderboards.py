@@ -35,17 +35,13 @@ def get_leaderboard(
     if row is None:
         raise NotFound(f"no {phase} phase in campaign {campaign_id}")
     staff = user is not None and user.role in ("admin", "organiser", "auditor")
-    ended = _aware(row.ends_at) <= datetime.now(UTC)
+    ended = row.ends_at <= datetime.now(UTC)
     if not staff and not ended and (row.feedback == "none" or row.leaderboard == "hidden"):
         raise Forbidden(f"the {phase} phase shows no leaderboard before it ends")
     if part == "private" and not staff and not ended:
         raise Forbidden("the private leaderboard is published when the phase ends")
     board = leaderboard(db, campaign_id, task_id, phase, part)
     return {"phase": phase, "part": part, "task": task_id, "rows": board}
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @router.get("/{campaign_id}/tasks/{task_id}/snapshots")
@@ -65,7 +61,7 @@ def get_progress(
         ends = s.scalars(select(Phase.ends_at).where(Phase.campaign_id == campaign_id)).all()
     if not ends:
         raise NotFound(f"no campaign {campaign_id}")
-    if not staff and max(_aware(e) for e in ends) > datetime.now(UTC):
+    if not staff and max(ends) > datetime.now(UTC):
         raise Forbidden("progress on anchor items is published when the campaign ends")
     try:
         return progress(db, artifacts, campaign_id, task_id)
