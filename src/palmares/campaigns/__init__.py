@@ -3,16 +3,19 @@
 from palmares.campaigns.artifacts import Artifacts
 from palmares.campaigns.audit import Verdict, record, verify
 from palmares.campaigns.jobs import claim, heartbeat
-from palmares.campaigns.leaderboard import leaderboard
+from palmares.campaigns.leaderboard import leaderboard, public_board_withheld
 from palmares.campaigns.participation import create_system, register, task_data
 from palmares.campaigns.progress import progress
 from palmares.campaigns.quotas import QuotaExceeded, reserve
 from palmares.campaigns.service import (
     ROLES,
+    STAFF,
     Forbidden,
     add_user,
     authenticate,
     create_campaign,
+    is_registered,
+    is_staff,
     load_campaign_spec,
     submit_endpoint,
     submit_model_file,
@@ -24,6 +27,7 @@ from palmares.campaigns.worker import run_forever, run_one
 
 __all__ = [
     "ROLES",
+    "STAFF",
     "Artifacts",
     "CampaignSpec",
     "Forbidden",
@@ -39,9 +43,12 @@ __all__ = [
     "create_system",
     "freeze_ended",
     "heartbeat",
+    "is_registered",
+    "is_staff",
     "leaderboard",
     "load_campaign_spec",
     "progress",
+    "public_board_withheld",
     "publish",
     "record",
     "register",

@@ -7,6 +7,7 @@ which differences are real (significance groups come with issue #6).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import select
@@ -14,6 +15,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from palmares.metrics import metric_registry
 from palmares.store import CampaignTask, Phase, ScoreRecord, Submission, System, Team
+
+
+def public_board_withheld(phase: Phase, now: datetime) -> bool:
+    """Is this phase's public ranking withheld from non-staff right now? (Its feedback or its
+    leaderboard visibility says so, until the phase ends.)"""
+    return phase.ends_at > now and (phase.feedback == "none" or phase.leaderboard == "hidden")
 
 
 def leaderboard(

@@ -11,19 +11,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from palmares.campaigns.audit import record
-from palmares.campaigns.service import Forbidden, authenticate
+from palmares.campaigns.service import (
+    Forbidden,
+    authenticate,
+    is_registered,
+    is_staff,
+    require_participant,
+)
 from palmares.core import InputError
-from palmares.store import Campaign, CampaignTask, Registration, System, User
+from palmares.store import Campaign, CampaignTask, Registration, System
 from palmares.tasks import load_task
-
-STAFF = ("admin", "organiser", "auditor")
-
-
-def _participant(session: Session, token: str | None) -> User:
-    user = authenticate(session, token)
-    if user.role != "participant" or user.team_id is None:
-        raise Forbidden("only a participant in a team can do this")
-    return user
 
 
 def register(
@@ -38,34 +35,18 @@ def register(
     if not accept_rules:
         raise InputError("registering means accepting the campaign's rules", field="accept_rules")
     with db.begin() as session:
-        user = _participant(session, token)
+        user = authenticate(session, token)
+        team_id = require_participant(user, "can do this")
         if session.get(Campaign, campaign_id) is None:
             raise Forbidden(f"no campaign {campaign_id}")
-        exists = session.scalar(
-            select(Registration).where(
-                Registration.campaign_id == campaign_id, Registration.team_id == user.team_id
-            )
-        )
-        if exists is not None:
+        if is_registered(session, campaign_id, team_id):
             return
-        assert user.team_id is not None
         session.add(
             Registration(
-                campaign_id=campaign_id, team_id=user.team_id, accepted_by=user.id, accepted_at=now
+                campaign_id=campaign_id, team_id=team_id, accepted_by=user.id, accepted_at=now
             )
         )
         record(session, user.name, "campaign.register", {"campaign": campaign_id}, now)
-
-
-def is_registered(session: Session, campaign_id: int, team_id: int | None) -> bool:
-    return team_id is not None and (
-        session.scalar(
-            select(Registration.id).where(
-                Registration.campaign_id == campaign_id, Registration.team_id == team_id
-            )
-        )
-        is not None
-    )
 
 
 def create_system(
@@ -77,15 +58,13 @@ def create_system(
 ) -> int:
     now = datetime.now(UTC)
     with db.begin() as session:
-        user = _participant(session, token)
-        assert user.team_id is not None
-        taken = session.scalar(
-            select(System).where(System.team_id == user.team_id, System.name == name)
-        )
+        user = authenticate(session, token)
+        team_id = require_participant(user, "can do this")
+        taken = session.scalar(select(System).where(System.team_id == team_id, System.name == name))
         if taken is not None:
             raise InputError(f"your team already has a system named {name!r}", field="name")
         system = System(
-            team_id=user.team_id,
+            team_id=team_id,
             name=name,
             description=description,
             model_card=model_card or {},
@@ -113,7 +92,7 @@ def task_data(
         hidden = split == entry.hidden_split and split != entry.public_split
         if hidden:
             user = authenticate(session, token)
-            if user.role not in STAFF and not is_registered(session, campaign_id, user.team_id):
+            if not is_staff(user) and not is_registered(session, campaign_id, user.team_id):
                 raise Forbidden("register to the campaign to download its test inputs")
         spec_path = entry.spec_path
     items = load_task(spec_path).items(split)

@@ -35,6 +35,8 @@ from palmares.tasks import Task, load_task
 from palmares.tasks._yaml import read_yaml, validate_model
 
 ROLES = ("admin", "organiser", "participant", "auditor")
+#: the roles that see every team's submissions and the private parts before a phase ends
+STAFF = ("admin", "organiser", "auditor")
 
 
 class Forbidden(PalmaresError):
@@ -209,6 +211,29 @@ def authenticate(session: Session, token: str | None) -> User:
     return user
 
 
+def is_staff(user: User | None) -> bool:
+    return user is not None and user.role in STAFF
+
+
+def require_participant(user: User, doing: str) -> int:
+    """The user's team id; :class:`Forbidden` unless they are a participant in a team."""
+    if user.role != "participant" or user.team_id is None:
+        raise Forbidden(f"only a participant in a team {doing}")
+    return user.team_id
+
+
+def is_registered(session: Session, campaign_id: int, team_id: int | None) -> bool:
+    """Has the team registered to the campaign (accepting its rules)?"""
+    return team_id is not None and (
+        session.scalar(
+            select(Registration.id).where(
+                Registration.campaign_id == campaign_id, Registration.team_id == team_id
+            )
+        )
+        is not None
+    )
+
+
 def submit_predictions(
     db: sessionmaker[Session],
     artifacts: Artifacts,
@@ -299,16 +324,11 @@ def _submitter(
     with db() as session:
         user = authenticate(session, token)
         phase, entry = _open_phase(session, campaign_id, task_id, now)
-        registered = session.scalar(
-            select(Registration.id).where(
-                Registration.campaign_id == campaign_id, Registration.team_id == user.team_id
-            )
-        )
-    if user.role != "participant" or user.team_id is None:
-        raise Forbidden("only a participant in a team submits")
+        registered = is_registered(session, campaign_id, user.team_id)
+    require_participant(user, "submits")
     if kind not in phase.accepts:
         raise Forbidden(f"the {phase.kind} phase does not accept {kind} submissions")
-    if registered is None:
+    if not registered:
         raise Forbidden("register your team to the campaign (accepting its rules) first")
     return user, phase, entry
 

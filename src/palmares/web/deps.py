@@ -35,7 +35,8 @@ def session(db: Annotated[sessionmaker[Session], Depends(database)]) -> Iterator
         yield s
 
 
-def _token(request: Request) -> str | None:
+def bearer_token(request: Request) -> str | None:
+    """The token of an ``Authorization: Bearer …`` header, or None."""
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
@@ -44,13 +45,13 @@ def _token(request: Request) -> str | None:
 def current_user(request: Request, db: Annotated[sessionmaker[Session], Depends(database)]) -> User:
     """The caller, from its Bearer token, read in a transaction of its own (closed at once)."""
     with db() as s:
-        return authenticate(s, _token(request))
+        return authenticate(s, bearer_token(request))
 
 
 def optional_user(
     request: Request, db: Annotated[sessionmaker[Session], Depends(database)]
 ) -> User | None:
-    token = _token(request)
+    token = bearer_token(request)
     if not token:
         return None
     with db() as s:
@@ -62,4 +63,5 @@ SessionDep = Annotated[Session, Depends(session)]
 CurrentUser = Annotated[User, Depends(current_user)]
 OptionalUser = Annotated[User | None, Depends(optional_user)]
 ArtifactsDep = Annotated[Artifacts, Depends(artifacts)]
+Token = Annotated[str | None, Depends(bearer_token)]
 SettingsDep = Annotated[Settings, Depends(settings)]

@@ -12,7 +12,14 @@ from typing import Any, Literal
 from fastapi import APIRouter
 from sqlalchemy import select
 
-from palmares.campaigns import Forbidden, leaderboard, progress, snapshots
+from palmares.campaigns import (
+    Forbidden,
+    is_staff,
+    leaderboard,
+    progress,
+    public_board_withheld,
+    snapshots,
+)
 from palmares.core import InputError
 from palmares.store import Phase
 from palmares.web.deps import DB, ArtifactsDep, OptionalUser
@@ -34,11 +41,10 @@ def get_leaderboard(
         row = s.scalar(select(Phase).where(Phase.campaign_id == campaign_id, Phase.kind == phase))
     if row is None:
         raise NotFound(f"no {phase} phase in campaign {campaign_id}")
-    staff = user is not None and user.role in ("admin", "organiser", "auditor")
-    ended = row.ends_at <= datetime.now(UTC)
-    if not staff and not ended and (row.feedback == "none" or row.leaderboard == "hidden"):
+    staff, now = is_staff(user), datetime.now(UTC)
+    if not staff and public_board_withheld(row, now):
         raise Forbidden(f"the {phase} phase shows no leaderboard before it ends")
-    if part == "private" and not staff and not ended:
+    if part == "private" and not staff and row.ends_at > now:
         raise Forbidden("the private leaderboard is published when the phase ends")
     board = leaderboard(db, campaign_id, task_id, phase, part)
     return {"phase": phase, "part": part, "task": task_id, "rows": board}
@@ -56,12 +62,11 @@ def get_progress(
 ) -> dict[str, Any]:
     """Scores of this campaign and the one it carries anchors from, on the anchor items only.
     Staff see it at any time; everyone once the campaign's last phase has ended."""
-    staff = user is not None and user.role in ("admin", "organiser", "auditor")
     with db() as s:
         ends = s.scalars(select(Phase.ends_at).where(Phase.campaign_id == campaign_id)).all()
     if not ends:
         raise NotFound(f"no campaign {campaign_id}")
-    if not staff and max(ends) > datetime.now(UTC):
+    if not is_staff(user) and max(ends) > datetime.now(UTC):
         raise Forbidden("progress on anchor items is published when the campaign ends")
     try:
         return progress(db, artifacts, campaign_id, task_id)

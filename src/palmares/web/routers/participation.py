@@ -9,21 +9,16 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from palmares.campaigns import create_system, register, task_data
+from palmares.campaigns import create_system, is_staff, register, task_data
 from palmares.store import System
-from palmares.web.deps import DB, CurrentUser
+from palmares.web.deps import DB, CurrentUser, Token
 
 router = APIRouter(prefix="/api", tags=["participation"])
-
-
-def _bearer(request: Request) -> str | None:
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
 class RegistrationBody(BaseModel):
@@ -32,9 +27,9 @@ class RegistrationBody(BaseModel):
 
 @router.post("/campaigns/{campaign_id}/registration", status_code=201)
 def post_registration(
-    campaign_id: int, body: RegistrationBody, request: Request, user: CurrentUser, db: DB
+    campaign_id: int, body: RegistrationBody, token: Token, user: CurrentUser, db: DB
 ) -> dict[str, Any]:
-    register(db, _bearer(request) or "", campaign_id, body.accept_rules)
+    register(db, token or "", campaign_id, body.accept_rules)
     return {"campaign": campaign_id, "registered": True}
 
 
@@ -45,10 +40,8 @@ class SystemBody(BaseModel):
 
 
 @router.post("/systems", status_code=201)
-def post_system(body: SystemBody, request: Request, user: CurrentUser, db: DB) -> dict[str, Any]:
-    system_id = create_system(
-        db, _bearer(request) or "", body.name, body.description, body.model_card
-    )
+def post_system(body: SystemBody, token: Token, user: CurrentUser, db: DB) -> dict[str, Any]:
+    system_id = create_system(db, token or "", body.name, body.description, body.model_card)
     return {"id": system_id, "name": body.name}
 
 
@@ -56,7 +49,7 @@ def post_system(body: SystemBody, request: Request, user: CurrentUser, db: DB) -
 def list_systems(user: CurrentUser, db: DB) -> dict[str, Any]:
     with db() as s:
         query = select(System).order_by(System.id)
-        if user.role not in ("admin", "organiser", "auditor"):
+        if not is_staff(user):
             query = query.where(System.team_id == user.team_id)
         rows = s.scalars(query).all()
     return {
@@ -68,10 +61,8 @@ def list_systems(user: CurrentUser, db: DB) -> dict[str, Any]:
 
 
 @router.get("/campaigns/{campaign_id}/tasks/{task_id}/data/{split}")
-def get_data(
-    campaign_id: int, task_id: str, split: str, request: Request, db: DB
-) -> StreamingResponse:
-    records = task_data(db, _bearer(request), campaign_id, task_id, split)
+def get_data(campaign_id: int, task_id: str, split: str, token: Token, db: DB) -> StreamingResponse:
+    records = task_data(db, token, campaign_id, task_id, split)
     first = next(records, None)  # permission errors are raised here, before streaming starts
 
     def lines() -> Iterator[bytes]:

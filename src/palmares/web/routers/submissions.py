@@ -11,26 +11,29 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from palmares.campaigns import submit_endpoint, submit_model_file, submit_predictions
+from palmares.campaigns import (
+    is_staff,
+    submit_endpoint,
+    submit_model_file,
+    submit_predictions,
+)
 from palmares.core import InputError
 from palmares.store import Phase, ScoreRecord, Submission, User
-from palmares.web.deps import DB, ArtifactsDep, CurrentUser, SessionDep, SettingsDep
+from palmares.web.deps import DB, ArtifactsDep, CurrentUser, SessionDep, SettingsDep, Token
 from palmares.web.errors import NotFound
 
 router = APIRouter(prefix="/api", tags=["submissions"])
-
-STAFF = ("admin", "organiser", "auditor")
 
 
 @router.post("/campaigns/{campaign_id}/tasks/{task_id}/submissions", status_code=201)
 def submit(
     campaign_id: int,
     task_id: str,
-    request: Request,
+    token: Token,
     user: CurrentUser,
     db: DB,
     artifacts: ArtifactsDep,
@@ -45,7 +48,7 @@ def submit(
 ) -> dict[str, Any]:
     """A predictions file or a GGUF model file (multipart ``file``), or an endpoint (``url``,
     ``model``, optional ``api_key``, which no response ever returns)."""
-    token = request.headers["authorization"].partition(" ")[2].strip()
+    token = token or ""  # CurrentUser has already refused a request without one
     if kind == "endpoint":
         sid = submit_endpoint(
             db, token, campaign_id, task_id, url or "", model or "", api_key, system=system
@@ -91,7 +94,7 @@ def _strip_folder(exc: Exception, folder: str) -> None:
 
 def _visible(s: Session, user: User, submission_id: str) -> Submission:
     submission = s.get(Submission, submission_id)
-    if submission is None or (user.role not in STAFF and submission.team_id != user.team_id):
+    if submission is None or (not is_staff(user) and submission.team_id != user.team_id):
         raise NotFound(f"no submission {submission_id}")
     return submission
 
@@ -100,7 +103,7 @@ def _view(s: Session, user: User, submission: Submission) -> dict[str, Any]:
     phase = s.get(Phase, submission.phase_id)
     assert phase is not None
     record = s.get(ScoreRecord, submission.id)
-    feedback = "full" if user.role in STAFF else phase.feedback
+    feedback = "full" if is_staff(user) else phase.feedback
     scores: dict[str, Any] | None = None
     if record is not None and feedback != "none":
         scores = record.public["scores"]
@@ -133,7 +136,7 @@ def list_submissions(
     s: SessionDep, user: CurrentUser, offset: int = 0, limit: int = 50
 ) -> dict[str, Any]:
     query = select(Submission).order_by(Submission.created_at, Submission.id)
-    if user.role not in STAFF:
+    if not is_staff(user):
         query = query.where(Submission.team_id == user.team_id)
     rows = s.scalars(query.offset(offset).limit(limit)).all()
     return {"items": [_view(s, user, r) for r in rows], "offset": offset, "limit": limit}
