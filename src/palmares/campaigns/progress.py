@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pyarrow as pa
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,7 +18,7 @@ from palmares.campaigns.scoring import subset_predictions
 from palmares.core import InputError
 from palmares.engine import Scorer
 from palmares.store import Campaign, CampaignTask, Submission, Team
-from palmares.tasks import load_task
+from palmares.tasks import IdIndex, load_task, read_predictions
 
 
 def progress(
@@ -44,11 +45,13 @@ def progress(
     for ct in (source, entry):
         task = load_task(ct.spec_path)
         metric = task.spec.primary_metric
-        scorer = Scorer(task, ct.hidden_split)
-        positions = [scorer.items.index[a] for a in anchors]
-        part = Scorer(task, ct.hidden_split, items=scorer.items.take(positions))
+        items = task.items(ct.hidden_split)
+        index = IdIndex(pa.array(items.ids, type=pa.string()))  # built once for every file
+        positions = [items.index[a] for a in anchors]
+        part = Scorer(task, ct.hidden_split, items=items.take(positions))
         for team, digest in latest[ct.id]:
-            predictions = scorer.read(str(artifacts.path(digest)))
+            path = str(artifacts.path(digest))
+            predictions = read_predictions(path, items, task.value_kind, index=index)
             score = part.score(subset_predictions(predictions, positions)).table.scores[metric]
             rows.append(
                 {

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from palmares.core import ItemSet, Predictions
 from palmares.engine import Scorer
-from palmares.tasks import Task
+from palmares.tasks import Task, read_predictions
 
 PUBLIC_SHARE = 0.5
 
@@ -50,17 +50,17 @@ def score_parts(
 ) -> dict[str, dict[str, Any]]:
     """``{"public": scores, "private": scores}`` of a predictions file, or of predictions a
     model made on ``items`` (the split's items as its protocol scores them), as in results.json."""
-    full = Scorer(task, split, items=items)
-    predictions = full.read(source) if isinstance(source, str) else source
-    public = public_positions(full.items, seed)
-    chosen = np.zeros(len(full.items), dtype=bool)
+    every = task.items(split) if items is None else items
+    if isinstance(source, str):
+        predictions = read_predictions(source, every, task.value_kind)
+    else:
+        predictions = source
+    public = public_positions(every, seed)
+    chosen = np.zeros(len(every), dtype=bool)
     chosen[public] = True
     private = np.flatnonzero(~chosen).tolist()
     out = {}
     for name, positions in (("public", public), ("private", private)):
-        items = full.items.take(positions)
-        result = Scorer(task, split, full.statistics, items=items).score(
-            subset_predictions(predictions, positions)
-        )
-        out[name] = result.table.to_json()
+        part = Scorer(task, split, items=every.take(positions))
+        out[name] = part.score(subset_predictions(predictions, positions)).table.to_json()
     return out
