@@ -96,29 +96,23 @@ class LlamaBackend(Backend):
 
     def encode(self, request: LoglikRequest) -> Encoded:
         """The tokens of a request's context and of each continuation (lm-eval's rule)."""
+        context = request.context.rstrip()
+        moved = request.context[len(context) :]  # trailing spaces go to each continuation
+        ctx = self._tokens(context, bos=True) if context else []
+        joint = bool(ctx)  # an empty context starts at BOS (or EOS), tokenised apart
+        if not joint:
+            ctx = [self._start_token()]
         conts: list[list[int]] = []
-        context_tokens: list[int] | None = None
-        for continuation in request.continuations:
-            context = request.context
-            spaces = len(context) - len(context.rstrip())
-            if spaces:
-                context, continuation = context[:-spaces], context[-spaces:] + continuation
-            ctx = self._tokens(context, bos=True) if context else []
-            if not ctx:
-                ctx = [self._start_token()]
-                whole = ctx + self._tokens(continuation, bos=False)
-            else:
+        for text in request.continuations:
+            continuation = moved + text
+            if joint:
                 whole = self._tokens(context + continuation, bos=True)
+            else:
+                whole = ctx + self._tokens(continuation, bos=False)
             if whole[: len(ctx)] != ctx:  # the joint tokenisation merged across the boundary
                 whole = ctx + self._tokens(continuation, bos=False)
-            if context_tokens is None:
-                context_tokens = ctx
-            elif ctx != context_tokens:
-                raise BackendError(
-                    "continuations of one request tokenise their context differently"
-                )
             conts.append(whole[len(ctx) :])
-        return Encoded(context_tokens or [self._start_token()], conts)
+        return Encoded(ctx, conts)
 
     def _start_token(self) -> int:
         if self.llm._model.add_bos_token():
