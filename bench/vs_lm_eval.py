@@ -74,7 +74,7 @@ def run_palmares(gguf: Path, n: int, threads: int, group: int) -> dict:
             int(np.argmax(np.asarray(x) / np.asarray(p["chars"])))
             for x, p in zip(logliks, result.predictions, strict=True)
         ],
-        "gold": list(result.extra.get("gold", [])) or _gold(task, n),
+        "gold": _gold(task, n),
         "encoded": encoded,
     }
 

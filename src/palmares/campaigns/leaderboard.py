@@ -31,11 +31,11 @@ def leaderboard(
     part: Literal["public", "private"] = "public",
 ) -> list[dict[str, Any]]:
     with db() as session:
-        systems = {row.id: row.name for row in session.execute(select(System.id, System.name))}
         rows = session.execute(
-            select(Submission, ScoreRecord, Team.name)
+            select(Submission, ScoreRecord, Team.name, System.name)
             .join(ScoreRecord, ScoreRecord.submission_id == Submission.id)
             .join(Team, Team.id == Submission.team_id)
+            .outerjoin(System, System.id == Submission.system_id)
             .join(Phase, Phase.id == Submission.phase_id)
             .join(CampaignTask, CampaignTask.id == Submission.campaign_task_id)
             .where(
@@ -46,17 +46,17 @@ def leaderboard(
             )
             .order_by(Submission.created_at, Submission.id)
         ).all()
-    latest: dict[str, tuple[Submission, ScoreRecord]] = {}
-    for submission, record, team in rows:
-        latest[team] = (submission, record)  # later rows replace earlier ones
+    latest: dict[str, tuple[Submission, ScoreRecord, str | None]] = {}
+    for submission, record, team, system_name in rows:  # the system is None when not named
+        latest[team] = (submission, record, system_name)  # later rows replace earlier ones
     board = []
-    for team, (submission, record) in latest.items():
+    for team, (submission, record, system) in latest.items():
         scores = getattr(record, part)["scores"]
         primary = scores[record.primary_metric]
         board.append(
             {
                 "team": team,
-                "system": systems.get(submission.system_id) if submission.system_id else None,
+                "system": system,
                 "submission": submission.id,
                 "metric": record.primary_metric,
                 "value": primary["value"],

@@ -78,18 +78,11 @@ def submit(
                 sid = submit_model_file(
                     db, artifacts, token, campaign_id, task_id, local, system=system
                 )
-        except Exception as exc:
-            _strip_folder(exc, folder)
+        except InputError as exc:  # name the file as sent, not the server's temporary folder
+            if exc.file and exc.file.startswith(folder):
+                exc.file = exc.file[len(folder) + 1 :]
             raise
     return {"id": sid, "status": "queued"}
-
-
-def _strip_folder(exc: Exception, folder: str) -> None:
-    """Error messages name the uploaded file, not the server's temporary folder."""
-    for attr in ("file",):
-        value = getattr(exc, attr, None)
-        if isinstance(value, str) and value.startswith(folder):
-            setattr(exc, attr, value[len(folder) + 1 :])
 
 
 def _visible(s: Session, user: User, submission_id: str) -> Submission:
