@@ -27,8 +27,7 @@ from palmares.campaigns.jobs import claim, heartbeat, holds
 from palmares.campaigns.scoring import score_parts
 from palmares.campaigns.snapshots import freeze_ended
 from palmares.core import ItemSet, PalmaresError, Predictions
-from palmares.engine import Scorer, evaluate
-from palmares.engine.protocols import protocol_for
+from palmares.engine import Scorer, run_model
 from palmares.store import CampaignTask, Job, ScoreRecord, Submission
 from palmares.tasks import Task, load_task
 
@@ -173,13 +172,10 @@ def _predictions(
             submission.endpoint_url, submission.endpoint_model, api_key=submission.secret
         )
     try:
-        result = evaluate(task, backend, split=entry.hidden_split)
+        run = run_model(task, backend, split=entry.hidden_split)
     finally:
         backend.close()
-    items = task.items(entry.hidden_split)
-    kept = items.take([items.index[i] for i in result.ids])  # without the skipped items
-    scored = protocol_for(task, entry.hidden_split).scored_items(kept)
-    return Predictions(values=list(result.predictions), digest=result.predictions_hash), scored
+    return run.predictions, run.items
 
 
 def run_forever(

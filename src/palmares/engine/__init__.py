@@ -1,11 +1,12 @@
 """The engine: runs a task against a system (a predictions file or a model) and scores it."""
 
 from palmares.engine.cache import ResponseCache, default_cache_path
-from palmares.engine.evaluate import RunFailed, RunStats, evaluate
+from palmares.engine.evaluate import ModelRun, RunFailed, RunStats, evaluate, run_model
 from palmares.engine.results import RunResult
 from palmares.engine.scoring import Scorer, score_predictions
 
 __all__ = [
+    "ModelRun",
     "ResponseCache",
     "RunFailed",
     "RunResult",
@@ -13,5 +14,6 @@ __all__ = [
     "Scorer",
     "default_cache_path",
     "evaluate",
+    "run_model",
     "score_predictions",
 ]

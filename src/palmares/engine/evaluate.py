@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from palmares.backends import Backend
-from palmares.core import Predictions, StatisticsSpec, canonical_json, sha256_hex
+from palmares.core import ItemSet, Predictions, StatisticsSpec, canonical_json, sha256_hex
 from palmares.core.requests import (
     BackendError,
     GenerateRequest,
@@ -54,6 +54,18 @@ class RunFailed(BackendError):
     """The model failed part-way; what it had finished is in the cache."""
 
 
+@dataclass
+class ModelRun:
+    """A model's answers on a split, before scoring: the items as the protocol scores them (a
+    multiple-choice answer as an index, skipped items left out), their predictions, and what
+    results.json says of the run (model identity, protocol, skipped items, run stats)."""
+
+    split: str
+    items: ItemSet
+    predictions: Predictions
+    extra: dict[str, Any]
+
+
 def evaluate(
     task: Task,
     backend: Backend,
@@ -70,6 +82,25 @@ def evaluate(
     ``seed`` replaces the protocol's few-shot and sampling seeds (the bootstrap's is in
     ``statistics``).
     """
+    run = run_model(
+        task, backend, split=split, limit=limit, cache=cache, progress=progress, seed=seed
+    )
+    result = Scorer(task, run.split, statistics, items=run.items).score(run.predictions)
+    result.extra = run.extra
+    return result
+
+
+def run_model(
+    task: Task,
+    backend: Backend,
+    *,
+    split: str | None = None,
+    limit: int | None = None,
+    cache: ResponseCache | None = None,
+    progress: Progress | None = None,
+    seed: int | None = None,
+) -> ModelRun:
+    """Ask ``backend`` for every item (the cache first) and turn its answers into predictions."""
     split = task.resolve_split(split)
     items = task.items(split)
     if limit is not None:
@@ -116,15 +147,14 @@ def evaluate(
     predictions = Predictions(
         values=values, digest=sha256_hex(canonical_json(values)), source=backend.label
     )
-    result = Scorer(task, split, statistics, items=scored).score(predictions)
-    result.extra = {
+    extra = {
         "model": identity,
         "protocol": protocol.describe(),
         "limit": limit,
         "skipped": skipped,
         "run": stats.to_json(),
     }
-    return result
+    return ModelRun(split, scored, predictions, extra)
 
 
 def _order(request: Request) -> str:
