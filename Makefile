@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# the browser tests drive Debian's Chromium (Playwright's own download is never used)
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test lint bench bench-lm-eval clean
 
@@ -24,8 +27,12 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check src tests bench
 	$(VENV)/bin/mypy
 
-## make test: lint, then the whole test suite
-test: lint
+$(CHROMIUM):
+	$(SUDO) apt-get update -q
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver
+
+## make test: lint, then the whole test suite (browser tests included: installs Chromium)
+test: lint $(CHROMIUM)
 	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(VENV)/bin/pytest -q -n 2 -p no:cacheprovider
 
 ## make bench: performance benchmarks (ratios against a baseline, same process)

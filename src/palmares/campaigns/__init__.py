@@ -1,9 +1,25 @@
 """Campaign services: campaigns as code, people and tokens, submissions under atomic quotas."""
 
+from palmares.campaigns.accounts import (
+    WebSession,
+    check_password,
+    log_in,
+    log_out,
+    session_of,
+    set_password,
+    sign_up,
+)
 from palmares.campaigns.artifacts import Artifacts
 from palmares.campaigns.audit import Verdict, record, verify
 from palmares.campaigns.jobs import claim, heartbeat
 from palmares.campaigns.leaderboard import leaderboard, public_board_withheld
+from palmares.campaigns.operations import (
+    ORGANISERS,
+    create_campaign_from_text,
+    require_organiser,
+    rescore,
+    update_phase,
+)
 from palmares.campaigns.participation import create_system, register, task_data
 from palmares.campaigns.progress import progress
 from palmares.campaigns.quotas import QuotaExceeded, reserve
@@ -26,6 +42,7 @@ from palmares.campaigns.spec import CampaignSpec, PhaseSpec, QuotaSpec, TaskEntr
 from palmares.campaigns.worker import run_forever, run_one
 
 __all__ = [
+    "ORGANISERS",
     "ROLES",
     "STAFF",
     "Artifacts",
@@ -36,10 +53,13 @@ __all__ = [
     "QuotaSpec",
     "TaskEntry",
     "Verdict",
+    "WebSession",
     "add_user",
     "authenticate",
+    "check_password",
     "claim",
     "create_campaign",
+    "create_campaign_from_text",
     "create_system",
     "freeze_ended",
     "heartbeat",
@@ -47,18 +67,26 @@ __all__ = [
     "is_staff",
     "leaderboard",
     "load_campaign_spec",
+    "log_in",
+    "log_out",
     "progress",
     "public_board_withheld",
     "publish",
     "record",
     "register",
+    "require_organiser",
+    "rescore",
     "reserve",
     "run_forever",
     "run_one",
+    "session_of",
+    "set_password",
+    "sign_up",
     "snapshots",
     "submit_endpoint",
     "submit_model_file",
     "submit_predictions",
     "task_data",
+    "update_phase",
     "verify",
 ]

@@ -2,7 +2,8 @@
 
 ``part="public"`` is what is shown during the phase; ``part="private"`` decides the final ranking.
 Teams are ordered by the primary metric's value, in its better direction; the interval says
-which differences are real (significance groups come with issue #6).
+which differences are real (significance groups come with issue #6). Each row also carries its
+scores per slice (``slices``), so a page can rank the same rows on one slice without a query.
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ def leaderboard(
         latest[team] = (submission, record, system_name)  # later rows replace earlier ones
     board = []
     for team, (submission, record, system) in latest.items():
-        scores = getattr(record, part)["scores"]
+        stored = getattr(record, part)
+        scores = stored["scores"]
         primary = scores[record.primary_metric]
         board.append(
             {
@@ -63,14 +65,64 @@ def leaderboard(
                 "ci": primary["ci"],
                 "n": primary["n"],
                 "scores": scores,
+                # already in the row read above: no extra query, and an empty dict for
+                # records scored before slices were kept
+                "slices": stored.get("slices", {}),
             }
         )
+    return ranked(board)
+
+
+def higher_is_better(metric: str) -> bool:
+    """The direction of a metric named as in results (``ndcg@10``, ``f1[average=macro]``)."""
+    name = metric.split("@")[0].split("[")[0]
+    return metric_registry().get(name).higher_is_better if name in metric_registry() else True
+
+
+def ranked(board: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``board`` sorted by ``value`` in the metric's better direction, with ``rank`` set; a
+    value that could not be computed (None) ranks last."""
     if board:
-        name = board[0]["metric"].split("@")[0].split("[")[0]
-        better_high = (
-            metric_registry().get(name).higher_is_better if name in metric_registry() else True
-        )
-        board.sort(key=lambda r: r["value"], reverse=better_high)
+        high = higher_is_better(board[0]["metric"])
+
+        def key(row: dict[str, Any]) -> tuple[bool, float]:
+            value = row["value"]
+            return (True, 0.0) if value is None else (False, -value if high else value)
+
+        board.sort(key=key)  # stable: equal values keep the order they came in
     for rank, row in enumerate(board, 1):
         row["rank"] = rank
     return board
+
+
+def slice_board(board: list[dict[str, Any]], field: str, value: str) -> list[dict[str, Any]]:
+    """The rows ranked by their primary metric on the items whose ``field`` is ``value``: each
+    with that slice's value, interval and n. Rows without that slice are left out."""
+    out = []
+    for row in board:
+        score = row.get("slices", {}).get(field, {}).get(value, {}).get(row["metric"])
+        if score is None:
+            continue
+        out.append(
+            {
+                "team": row["team"],
+                "system": row["system"],
+                "submission": row["submission"],
+                "metric": row["metric"],
+                "value": score["value"],
+                "ci": score["ci"],
+                "n": score["n"],
+            }
+        )
+    return ranked(out)
+
+
+def slice_options(board: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Every (field, value) slice found in the rows, sorted."""
+    found = {
+        (field, value)
+        for row in board
+        for field, by_value in row.get("slices", {}).items()
+        for value in by_value
+    }
+    return sorted(found)

@@ -9,7 +9,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from palmares.campaigns.artifacts import Artifacts
@@ -49,15 +49,21 @@ def load_campaign_spec(path: str | Path) -> CampaignSpec:
 
 
 def create_campaign(
-    db: sessionmaker[Session], path: str | Path, now: datetime | None = None, actor: str = "cli"
+    db: sessionmaker[Session],
+    path: str | Path,
+    now: datetime | None = None,
+    actor: str = "cli",
+    base: str | Path | None = None,
 ) -> int:
-    """Create the campaign of ``path`` (and its challenge if new); returns the campaign's id."""
+    """Create the campaign of ``path`` (and its challenge if new); returns the campaign's id.
+    Its task and rules paths start from ``base`` (default: the campaign file's folder)."""
     path = Path(path)
+    root = path.parent if base is None else Path(base)
     spec = load_campaign_spec(path)
     now = now or datetime.now(UTC)
     tasks = []
     for i, entry in enumerate(spec.tasks):
-        task = load_task(path.parent / entry.task)
+        task = load_task(root / entry.task)
         for key in ("public_split", "hidden_split"):
             split = getattr(entry, key)
             if split is not None and split not in task.splits:
@@ -68,7 +74,7 @@ def create_campaign(
                     field=f"tasks.{i}.{key}",
                 )
         tasks.append((entry, task))
-    rules = (path.parent / spec.campaign.rules).read_text("utf-8") if spec.campaign.rules else ""
+    rules = (root / spec.campaign.rules).read_text("utf-8") if spec.campaign.rules else ""
     with db.begin() as session:
         if session.get(Challenge, spec.challenge.id) is None:
             session.add(Challenge(id=spec.challenge.id, title=spec.challenge.title, created_at=now))
@@ -200,10 +206,16 @@ def _digest(token: str) -> str:
 
 
 def authenticate(session: Session, token: str | None) -> User:
+    """The user of an API token or of a browser session that has not expired."""
     user = None
     if token:
         user = session.scalar(
-            select(User).join(Token, Token.user_id == User.id).where(Token.digest == _digest(token))
+            select(User)
+            .join(Token, Token.user_id == User.id)
+            .where(
+                Token.digest == _digest(token),
+                or_(Token.expires_at.is_(None), Token.expires_at > datetime.now(UTC)),
+            )
         )
     if user is None:
         raise Forbidden("a valid API token is needed")

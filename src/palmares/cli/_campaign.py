@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 
 import click
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,12 +14,14 @@ from palmares.campaigns import (
     Forbidden,
     QuotaExceeded,
     add_user,
+    check_password,
     create_campaign,
     freeze_ended,
     publish,
     register,
     run_forever,
     run_one,
+    set_password,
     submit_predictions,
     verify,
 )
@@ -59,10 +62,21 @@ def users() -> None:
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--team", default=None, help="team name (created if new); participants need one")
 @click.option("--db", "db_url", default=None, help=DB_HELP)
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="read a password for the web pages from stdin (else the user has an API token only)",
+)
 @reports_input_errors
-def add(name: str, role: str, team: str | None, db_url: str | None) -> None:
+def add(name: str, role: str, team: str | None, db_url: str | None, password_stdin: bool) -> None:
     """Add user NAME and print their API token (shown this once, stored hashed)."""
-    token = add_user(_db(db_url), name, role, team)
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    db = _db(db_url)
+    if password is not None:
+        check_password(password)  # before the user exists: nothing half-made
+    token = add_user(db, name, role, team)
+    if password is not None:
+        set_password(db, name, password)
     click.echo(token)
 
 

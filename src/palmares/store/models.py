@@ -109,16 +109,23 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))  # admin, organiser, participant, auditor
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # argon2id hash; None for API-only users (created without a password)
+    password_hash: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class Token(Base):
-    """An API token, stored as the SHA-256 of its text (the text is shown once, at creation)."""
+    """An API token or a browser session, stored as the SHA-256 of its text (the text is shown
+    once, at creation, or set once as the session cookie). A session expires and carries the
+    CSRF token its forms must echo."""
 
     __tablename__ = "tokens"
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    kind: Mapped[str] = mapped_column(String(10), default="api", server_default="api")
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    csrf: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class QuotaUsage(Base):

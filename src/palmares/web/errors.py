@@ -1,4 +1,5 @@
-"""Every error the API returns is JSON ``{code, message, hint}`` with a 4xx status.
+"""Every error the API returns is JSON ``{code, message, hint}`` with a 4xx status; the same
+errors on a page (any path outside ``/api``) are an HTML page in the visitor's language.
 
 Messages come from the same exceptions the CLI prints (file, line, field), and never quote a
 hidden reference: validation errors about a submission name ids, lines and fields only.
@@ -6,9 +7,11 @@ hidden reference: validation errors about a submission name ids, lines and field
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from palmares.campaigns import Forbidden, QuotaExceeded
@@ -19,34 +22,41 @@ class NotFound(Exception):
     """Absent, or not visible to the caller (the two are not told apart)."""
 
 
-def _error(status: int, code: str, message: str, hint: str = "") -> JSONResponse:
-    return JSONResponse({"code": code, "message": message, "hint": hint}, status_code=status)
+#: renders an error as a page: (request, status, message) -> response
+PageRenderer = Callable[[Request, int, str], Response]
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, page: PageRenderer | None = None) -> None:
+    def _error(request: Request, status: int, code: str, message: str, hint: str = "") -> Response:
+        if page is not None and not request.url.path.startswith("/api"):
+            return page(request, status, message)
+        return JSONResponse({"code": code, "message": message, "hint": hint}, status_code=status)
+
     @app.exception_handler(InputError)
-    async def _input(_: Request, exc: InputError) -> JSONResponse:
-        return _error(400, "invalid_input", str(exc), "fix the file or field named, then retry")
+    async def _input(request: Request, exc: InputError) -> Response:
+        return _error(
+            request, 400, "invalid_input", str(exc), "fix the file or field named, then retry"
+        )
 
     @app.exception_handler(Forbidden)
-    async def _forbidden(_: Request, exc: Forbidden) -> JSONResponse:
+    async def _forbidden(request: Request, exc: Forbidden) -> Response:
         status = 401 if "token" in str(exc) else 403
-        return _error(status, "forbidden", str(exc))
+        return _error(request, status, "forbidden", str(exc))
 
     @app.exception_handler(QuotaExceeded)
-    async def _quota(_: Request, exc: QuotaExceeded) -> JSONResponse:
-        return _error(429, "quota_exceeded", str(exc), "wait for the next day or phase")
+    async def _quota(request: Request, exc: QuotaExceeded) -> Response:
+        return _error(request, 429, "quota_exceeded", str(exc), "wait for the next day or phase")
 
     @app.exception_handler(NotFound)
-    async def _missing(_: Request, exc: NotFound) -> JSONResponse:
-        return _error(404, "not_found", str(exc) or "not found")
+    async def _missing(request: Request, exc: NotFound) -> Response:
+        return _error(request, 404, "not_found", str(exc) or "not found")
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
-        return _error(422, "invalid_request", f"{where}: {first.get('msg', 'invalid')}")
+        return _error(request, 422, "invalid_request", f"{where}: {first.get('msg', 'invalid')}")
 
     @app.exception_handler(HTTPException)
-    async def _http(_: Request, exc: HTTPException) -> JSONResponse:
-        return _error(exc.status_code, "http_error", str(exc.detail))
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        return _error(request, exc.status_code, "http_error", str(exc.detail))

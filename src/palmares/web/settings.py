@@ -6,10 +6,18 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    """From ``PALMARES_DB`` and ``PALMARES_ARTIFACTS``, or given by ``palmares serve``."""
+    """From ``PALMARES_*`` environment variables, or given by ``palmares serve``."""
 
     model_config = SettingsConfigDict(env_prefix="PALMARES_")
 
     db: str = "sqlite:///palmares.db"
     artifacts: str = "artifacts"
     max_upload_mb: int = 200
+    #: may visitors create their own participant account (with a new team)?
+    signup: bool = True
+    #: how long a browser session lasts
+    session_hours: float = 12.0
+    #: send the session cookie over HTTPS only (set it behind TLS)
+    secure_cookies: bool = False
+    #: the folder that task paths of a campaign YAML sent from the organiser console start from
+    tasks_dir: str = "."

@@ -1,5 +1,37 @@
-"""Server-rendered pages of the web UI (issue #5, first slice)."""
+"""Server-rendered pages of the web UI: one module per area (public pages, accounts,
+participation, the organiser console), sharing :mod:`._base`."""
 
-from palmares.web.pages.router import router
+from __future__ import annotations
 
-__all__ = ["router"]
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+
+from palmares.web.pages import account, console, participate, public
+from palmares.web.pages._base import CsrfFailed, LoginRequired, login_url, render, viewer
+
+router = APIRouter(include_in_schema=False)
+for _module in (public, account, participate, console):
+    router.include_router(_module.router)
+
+
+def error_page(request: Request, status: int, message: str) -> Response:
+    """An error as a page in the visitor's language (the message itself is the service's)."""
+    seen = viewer(request, request.app.state.db)
+    return render(request, seen, "error.html", status=status, status_code=status, message=message)
+
+
+def install(app: FastAPI) -> None:
+    """The pages' own failures: a form without its CSRF token, a page that needs a login."""
+
+    @app.exception_handler(CsrfFailed)
+    async def _csrf(request: Request, _: CsrfFailed) -> Response:
+        return error_page(
+            request, 403, "This form has expired or was not sent from this site: reload the page."
+        )
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse(login_url(str(exc)), status_code=303)
+
+
+__all__ = ["error_page", "install", "router"]

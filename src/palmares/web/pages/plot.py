@@ -14,8 +14,12 @@ PLOT_WIDTH = 360
 
 
 def forest_plot(rows: list[dict[str, Any]], title: str) -> Markup:
-    """One line per row: its interval as a segment, its value as a dot, on a shared axis."""
-    spans = [r["ci"] for r in rows if r.get("ci")] + [[r["value"], r["value"]] for r in rows]
+    """One line per row: its interval as a segment, its value as a dot, on a shared axis. A
+    value or bound that could not be computed (None) is left out, the row's label kept."""
+    spans = [r["ci"] for r in rows if _known(r.get("ci"))]
+    spans += [[r["value"], r["value"]] for r in rows if r["value"] is not None]
+    if not spans:
+        return Markup("")
     low = float(min(s[0] for s in spans))
     high = float(max(s[1] for s in spans))
     if high - low < 1e-9:
@@ -38,12 +42,13 @@ def forest_plot(rows: list[dict[str, Any]], title: str) -> Markup:
             f" · {row['system']}" if row.get("system") else ""
         )
         parts.append(f'<text x="4" y="{y + 4:.1f}" font-size="12">{escape(label)}</text>')
-        if row.get("ci"):
+        if _known(row.get("ci")):
             parts.append(
                 f'<line class="ci" x1="{x(row["ci"][0]):.1f}" x2="{x(row["ci"][1]):.1f}" '
                 f'y1="{y:.1f}" y2="{y:.1f}" />'
             )
-        parts.append(f'<circle cx="{x(row["value"]):.1f}" cy="{y:.1f}" r="4" />')
+        if row["value"] is not None:
+            parts.append(f'<circle cx="{x(row["value"]):.1f}" cy="{y:.1f}" r="4" />')
     axis_y = ROW_HEIGHT * len(rows) + 6
     parts.append(
         f'<text x="{LABEL_WIDTH}" y="{axis_y + 10}" font-size="11">{low:.3f}</text>'
@@ -52,3 +57,7 @@ def forest_plot(rows: list[dict[str, Any]], title: str) -> Markup:
     )
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _known(ci: Any) -> bool:
+    return bool(ci) and ci[0] is not None and ci[1] is not None

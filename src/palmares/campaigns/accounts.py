@@ -1,0 +1,140 @@
+"""Accounts for the web pages: passwords (argon2id), sign-up, browser sessions.
+
+A session is a row of ``tokens`` with ``kind="session"``, an expiry and a CSRF token: the
+cookie holds its text, the database only its SHA-256, so the services that take a token work
+the same for a page as for the API. Logging out deletes the row, so a stolen cookie dies too.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import TYPE_CHECKING
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from palmares.campaigns.audit import record
+from palmares.campaigns.service import Forbidden, _digest, authenticate
+from palmares.core import InputError
+from palmares.store import Team, Token, User
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
+
+MIN_PASSWORD = 8
+
+
+@cache
+def _hasher() -> PasswordHasher:
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()  # argon2id with the library's current recommended parameters
+
+
+@cache
+def _decoy() -> str:
+    """A hash to verify against when the name is unknown, so both cases take the same time."""
+    return _hasher().hash(secrets.token_urlsafe(16))
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise InputError(f"a password has at least {MIN_PASSWORD} characters", field="password")
+
+
+def set_password(db: sessionmaker[Session], name: str, password: str, actor: str = "cli") -> None:
+    check_password(password)
+    digest = _hasher().hash(password)
+    now = datetime.now(UTC)
+    with db.begin() as session:
+        user = session.scalar(select(User).where(User.name == name))
+        if user is None:
+            raise InputError(f"no user {name!r}", field="name")
+        user.password_hash = digest
+        record(session, actor, "user.password", {"name": name}, now)
+
+
+def sign_up(db: sessionmaker[Session], name: str, password: str, team: str) -> None:
+    """A participant's own account, with a new team of theirs. Joining an existing team is
+    done by an organiser (``palmares users add --team``): anyone could claim a team's name."""
+    name, team = name.strip(), team.strip()
+    if not name or len(name) > 100:
+        raise InputError("a name has 1 to 100 characters", field="name")
+    if not team or len(team) > 100:
+        raise InputError("a team name has 1 to 100 characters", field="team")
+    check_password(password)
+    digest = _hasher().hash(password)
+    now = datetime.now(UTC)
+    with db.begin() as session:
+        if session.scalar(select(User.id).where(User.name == name)) is not None:
+            raise InputError(f"the name {name!r} is taken", field="name")
+        if session.scalar(select(Team.id).where(Team.name == team)) is not None:
+            raise InputError(
+                f"a team named {team!r} exists: ask an organiser to add you to it", field="team"
+            )
+        row = Team(name=team)
+        session.add(row)
+        session.flush()
+        session.add(
+            User(name=name, role="participant", team_id=row.id, created_at=now,
+                 password_hash=digest)
+        )  # fmt: skip
+        record(session, name, "user.signup", {"name": name, "team": team}, now)
+
+
+@dataclass(frozen=True)
+class WebSession:
+    token: str  # the cookie's value
+    csrf: str  # what every form of this session echoes
+    expires_at: datetime
+
+
+def log_in(db: sessionmaker[Session], name: str, password: str, hours: float = 12.0) -> WebSession:
+    """A new session for ``name``; the same error whether the name or the password is wrong."""
+    from argon2.exceptions import VerificationError
+
+    with db() as session:
+        user = session.scalar(select(User).where(User.name == name))
+        stored = None if user is None else user.password_hash
+    try:
+        _hasher().verify(stored or _decoy(), password)
+        ok = stored is not None
+    except VerificationError:
+        ok = False
+    if not ok or user is None:
+        raise Forbidden("wrong name or password")
+    now = datetime.now(UTC)
+    made = WebSession(
+        "pls_" + secrets.token_urlsafe(32), secrets.token_urlsafe(32), now + timedelta(hours=hours)
+    )
+    with db.begin() as session:
+        session.add(
+            Token(user_id=user.id, digest=_digest(made.token), created_at=now, kind="session",
+                  expires_at=made.expires_at, csrf=made.csrf)
+        )  # fmt: skip
+        record(session, name, "user.login", {"name": name}, now)
+    return made
+
+
+def session_of(session: Session, token: str | None) -> tuple[User, str] | None:
+    """The user and CSRF token of a live browser session, or None."""
+    if not token:
+        return None
+    try:
+        user = authenticate(session, token)
+    except Forbidden:
+        return None
+    csrf = session.scalar(
+        select(Token.csrf).where(Token.digest == _digest(token), Token.kind == "session")
+    )
+    return None if csrf is None else (user, csrf)
+
+
+def log_out(db: sessionmaker[Session], token: str) -> None:
+    with db.begin() as session:
+        session.execute(
+            delete(Token).where(Token.digest == _digest(token), Token.kind == "session")
+        )

@@ -1,0 +1,186 @@
+"""What organisers do to a running campaign, one transaction and one audit event each: create it
+from the text of its YAML (the organiser console), change a phase's quotas, feedback and
+leaderboard visibility, and rescore a submission (its job queued again)."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from palmares.campaigns.audit import record
+from palmares.campaigns.service import Forbidden, create_campaign
+from palmares.campaigns.spec import CampaignSpec
+from palmares.core import InputError
+from palmares.store import CampaignTask, Job, Phase, ScoreRecord, Submission, User
+from palmares.tasks._yaml import Loc, _line_of, read_yaml, validate_model
+
+#: the roles that may act on campaigns (auditors read only)
+ORGANISERS = ("admin", "organiser")
+FEEDBACK = ("full", "rounded", "none")
+VISIBILITY = ("public", "hidden")
+
+
+def require_organiser(user: User | None) -> User:
+    """The user, if they may act on campaigns; :class:`Forbidden` otherwise."""
+    if user is None or user.role not in ORGANISERS:
+        raise Forbidden("only an organiser or an administrator may do this")
+    return user
+
+
+def create_campaign_from_text(
+    db: sessionmaker[Session],
+    text: str,
+    tasks_dir: str | Path,
+    actor: str,
+    name: str = "campaign.yaml",
+    now: datetime | None = None,
+) -> int:
+    """Create a campaign from the text of its YAML (sent from a form); its task and rules paths
+    start from ``tasks_dir`` and may not leave it. Errors name ``name``, the line and the field;
+    nothing is written unless everything checks out. Returns the campaign's id."""
+    root = Path(tasks_dir).resolve()
+    with tempfile.TemporaryDirectory(prefix="palmares-campaign-") as folder:
+        path = Path(folder) / "campaign.yaml"
+        path.write_text(text, encoding="utf-8")
+        lines: dict[Loc, int] = {}
+        try:
+            data, lines = read_yaml(path)
+            spec = validate_model(CampaignSpec, data, path, lines)
+            _confined(spec, root, lines)
+            return create_campaign(db, path, now=now, actor=actor, base=root)
+        except InputError as exc:
+            raise _shown(exc, path, name, root, lines) from None
+
+
+def _confined(spec: CampaignSpec, root: Path, lines: dict[Loc, int]) -> None:
+    """Every task and rules file is an existing file inside ``root``."""
+    wanted: list[tuple[Loc, str]] = [
+        (("tasks", i, "task"), entry.task) for i, entry in enumerate(spec.tasks)
+    ]
+    if spec.campaign.rules is not None:
+        wanted.append((("campaign", "rules"), spec.campaign.rules))
+    for loc, relative in wanted:
+        field = ".".join(str(part) for part in loc)
+        line = _line_of(loc, lines)
+        target = (root / relative).resolve()
+        if not target.is_relative_to(root):
+            raise InputError(
+                f"{relative!r} is outside the tasks folder: give a path inside it",
+                line=line,
+                field=field,
+            )
+        if not target.is_file():
+            raise InputError(
+                f"no file {relative!r} in the tasks folder", line=line, field=field
+            )
+
+
+def _shown(
+    exc: InputError, path: Path, name: str, root: Path, lines: dict[Loc, int]
+) -> InputError:
+    """The error as the organiser can read it: the form's text by its name (with the line of the
+    field named, where the check did not give one), a task file by its path inside the tasks
+    folder (never the server's temporary file)."""
+    file, line = exc.file, exc.line
+    if file is None or file == str(path):
+        file = name
+        if line is None and exc.field:
+            loc = tuple(int(p) if p.isdigit() else p for p in exc.field.split("."))
+            line = _line_of(loc, lines)
+    elif Path(file).resolve().is_relative_to(root):
+        file = str(Path(file).resolve().relative_to(root))
+    return InputError(exc.problem, file=file, line=line, field=exc.field)
+
+
+def _limit(value: int | str | None, field: str) -> int | None:
+    """A quota from a form: a whole number ≥ 0, or empty for no limit."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise InputError("a quota is a whole number (or empty: no limit)", field=field) from None
+    if number < 0:
+        raise InputError("a quota cannot be negative", field=field)
+    return number
+
+
+def update_phase(
+    db: sessionmaker[Session],
+    phase_id: int,
+    *,
+    quota_per_day: int | str | None,
+    quota_total: int | str | None,
+    feedback: str,
+    leaderboard: str,
+    actor: str,
+    now: datetime | None = None,
+) -> None:
+    """Change a phase's quotas (``None`` or empty: unlimited), feedback and leaderboard
+    visibility; the audit event keeps the values before and after."""
+    per_day = _limit(quota_per_day, "quota_per_day")
+    total = _limit(quota_total, "quota_total")
+    if feedback not in FEEDBACK:
+        raise InputError(f"feedback is one of {', '.join(FEEDBACK)}", field="feedback")
+    if leaderboard not in VISIBILITY:
+        raise InputError(f"the leaderboard is one of {', '.join(VISIBILITY)}", field="leaderboard")
+    now = now or datetime.now(UTC)
+    with db.begin() as session:
+        phase = session.scalar(select(Phase).where(Phase.id == phase_id).with_for_update())
+        if phase is None:
+            raise InputError(f"no phase {phase_id}", field="phase")
+        before = _settings(phase)
+        phase.quota_per_day, phase.quota_total = per_day, total
+        phase.feedback, phase.leaderboard = feedback, leaderboard
+        payload = {
+            "campaign": phase.campaign_id,
+            "phase": phase.kind,
+            "before": before,
+            "after": _settings(phase),
+        }
+        record(session, actor, "phase.update", payload, now)
+
+
+def _settings(phase: Phase) -> dict[str, object]:
+    return {
+        "quota_per_day": phase.quota_per_day,
+        "quota_total": phase.quota_total,
+        "feedback": phase.feedback,
+        "leaderboard": phase.leaderboard,
+    }
+
+
+def rescore(
+    db: sessionmaker[Session], submission_id: str, actor: str, now: datetime | None = None
+) -> None:
+    """Queue a submission's job again (after a fix to a task or to the scoring): its old scores
+    are removed, its attempts and error cleared; the next worker scores it afresh. Refused while
+    a worker holds the job under a live lease."""
+    now = now or datetime.now(UTC)
+    with db.begin() as session:
+        job = session.scalar(
+            select(Job).where(Job.submission_id == submission_id).with_for_update()
+        )
+        submission = session.get(Submission, submission_id)
+        if job is None or submission is None:
+            raise InputError(f"no submission {submission_id!r}", field="submission")
+        if job.status == "running" and job.lease_until is not None and job.lease_until > now:
+            raise Forbidden("a worker is scoring this submission now: rescore it once it is done")
+        entry = session.get(CampaignTask, submission.campaign_task_id)
+        previous = job.status
+        session.execute(delete(ScoreRecord).where(ScoreRecord.submission_id == submission_id))
+        job.status, job.attempts, job.error = "queued", 0, None
+        job.worker, job.lease_until = None, None
+        session.execute(
+            update(Submission).where(Submission.id == submission_id).values(status="queued")
+        )
+        payload = {
+            "submission": submission_id,
+            "task": None if entry is None else entry.task_id,
+            "previous": previous,
+        }
+        record(session, actor, "submission.rescore", payload, now)

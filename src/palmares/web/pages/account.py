@@ -1,0 +1,157 @@
+"""Login, logout, sign-up, and the team page (members, systems with their model cards)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+
+from palmares.campaigns import Forbidden, create_system, log_in, log_out, sign_up
+from palmares.core import InputError
+from palmares.store import System, Team, User
+from palmares.web.deps import DB, SettingsDep
+from palmares.web.pages._base import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    Protected,
+    ViewerDep,
+    local_path,
+    redirect,
+    render,
+)
+
+router = APIRouter()
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(
+    request: Request, seen: ViewerDep, settings: SettingsDep, next: str = "/"
+) -> HTMLResponse:
+    return render(
+        request, seen, "login.html", next=local_path(next), name="", error=None,
+        signup=settings.signup,
+    )  # fmt: skip
+
+
+@router.post("/login", response_class=HTMLResponse)
+def login(
+    request: Request,
+    seen: Protected,
+    db: DB,
+    settings: SettingsDep,
+    name: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+) -> Response:
+    try:
+        made = log_in(db, name, password, hours=settings.session_hours)
+    except Forbidden as exc:
+        return render(
+            request, seen, "login.html", status=401, next=local_path(next), name=name,
+            error=str(exc), signup=settings.signup,
+        )  # fmt: skip
+    response = redirect(seen, local_path(next))
+    response.set_cookie(
+        SESSION_COOKIE,
+        made.token,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        max_age=int(settings.session_hours * 3600),
+    )
+    response.delete_cookie(CSRF_COOKIE)  # the session carries its own from now on
+    return response
+
+
+@router.post("/logout")
+def logout(seen: Protected, db: DB) -> Response:
+    if seen.token is not None:
+        log_out(db, seen.token)
+    response = redirect(seen, "/")
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+@router.get("/signup", response_class=HTMLResponse)
+def signup_page(request: Request, seen: ViewerDep, settings: SettingsDep) -> HTMLResponse:
+    return render(
+        request, seen, "signup.html", open=settings.signup, name="", team="", errors={},
+        error=None,
+    )  # fmt: skip
+
+
+@router.post("/signup", response_class=HTMLResponse)
+def signup(
+    request: Request,
+    seen: Protected,
+    db: DB,
+    settings: SettingsDep,
+    name: Annotated[str, Form()] = "",
+    team: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+) -> Response:
+    if not settings.signup:
+        raise Forbidden("accounts are created by the organisers on this server")
+    try:
+        sign_up(db, name, password, team)
+    except InputError as exc:
+        return render(
+            request, seen, "signup.html", status=400, open=True, name=name, team=team,
+            errors={exc.field or "": exc.problem}, error=exc.problem,
+        )  # fmt: skip
+    return login(request, seen, db, settings, name, password, "/")  # signed in at once
+
+
+@router.get("/team", response_class=HTMLResponse)
+def team_page(request: Request, seen: ViewerDep, db: DB) -> HTMLResponse:
+    return _team(request, seen, db)
+
+
+def _team(
+    request: Request, seen: ViewerDep, db: DB, status: int = 200, error: InputError | None = None
+) -> HTMLResponse:
+    user, _ = seen.require(request)
+    with db() as s:
+        team = s.get(Team, user.team_id) if user.team_id is not None else None
+        if team is None:
+            raise Forbidden("you are in no team")
+        members = s.scalars(select(User).where(User.team_id == team.id).order_by(User.name)).all()
+        systems = s.scalars(select(System).where(System.team_id == team.id).order_by(System.id))
+        systems_shown = systems.all()
+    errors = {} if error is None else {error.field or "": error.problem}
+    return render(
+        request, seen, "team.html", status=status, team=team, members=members,
+        systems=systems_shown, errors=errors, error=None if error is None else error.problem,
+    )  # fmt: skip
+
+
+@router.post("/team/systems", response_class=HTMLResponse)
+def add_system(
+    request: Request,
+    seen: Protected,
+    db: DB,
+    name: Annotated[str, Form()] = "",
+    description: Annotated[str, Form()] = "",
+    base_model: Annotated[str, Form()] = "",
+    parameters: Annotated[str, Form()] = "",
+    training_data: Annotated[str, Form()] = "",
+) -> Response:
+    _, token = seen.require(request)
+    card = {
+        key: value.strip()
+        for key, value in (
+            ("base_model", base_model),
+            ("parameters", parameters),
+            ("training_data", training_data),
+        )
+        if value.strip()
+    }
+    try:
+        if not name.strip() or len(name.strip()) > 100:
+            raise InputError("a system's name has 1 to 100 characters", field="name")
+        create_system(db, token, name.strip(), description.strip(), card)
+    except InputError as exc:
+        return _team(request, seen, db, status=400, error=exc)
+    return redirect(seen, "/team")
