@@ -28,18 +28,24 @@ def test_anonymous_visitor_sees_the_public_board_only(
     expect(page.get_by_role("tab", name=private)).to_have_count(0)
     expect(page.get_by_role("link", name=private)).to_have_count(0)
     expect(page.locator("main a[href*='private']")).to_have_count(0)
+    expect(page.locator("main")).to_contain_text("publiée à la fin de la phase")
     visited(page, "anonymous-01-leaderboard")
+
+    page.goto(f"/campaigns/{campaign}/tasks/{TASK}/leaderboard?phase=dev&part=private")
+    expect(page.locator("main")).to_contain_text("La partie privée est publiée à la fin")
+    expect(page.locator("main table")).to_have_count(0)
+    visited(page, "anonymous-02-private-part-closed")
 
     page.goto(f"/campaigns/{campaign}/tasks/{TASK}/leaderboard?phase=test")
     expect(page.locator("main")).to_contain_text("pas public avant sa fin")
     expect(page.locator("main table")).to_have_count(0)
-    visited(page, "anonymous-02-test-phase-withheld")
+    visited(page, "anonymous-03-test-phase-withheld")
 
     for path, name in (
-        ("/submissions", "anonymous-03-submissions-login"),
-        (f"/campaigns/{campaign}/tasks/{TASK}/submit", "anonymous-04-submit-login"),
-        (f"/campaigns/{campaign}/register", "anonymous-05-register-login"),
-        ("/team", "anonymous-06-team-login"),
+        ("/submissions", "anonymous-04-submissions-login"),
+        (f"/campaigns/{campaign}/tasks/{TASK}/submit", "anonymous-05-submit-login"),
+        (f"/campaigns/{campaign}/register", "anonymous-06-register-login"),
+        ("/team", "anonymous-07-team-login"),
     ):
         page.goto(path)
         expect(page).to_have_url(re.compile(r"/login\?next=" + re.escape(path) + "$"))
@@ -51,4 +57,4 @@ def test_anonymous_visitor_sees_the_public_board_only(
     refused = response.status == 403 or re.search(r"/login\?next=/console$", page.url)
     assert refused, f"/console answered {response.status} at {page.url}"
     expect(page.get_by_label("YAML de la campagne")).to_have_count(0)
-    visited(page, "anonymous-07-console-refused")
+    visited(page, "anonymous-08-console-refused")

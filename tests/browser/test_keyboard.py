@@ -13,7 +13,7 @@ FOCUSED = """() => {
   const el = document.activeElement;
   if (!el || el === document.body) return null;
   const tag = el.tagName.toLowerCase();
-  if (el.matches('main form button[type="submit"], main form input[type="submit"]')) return 'submit';
+  if (el.matches('main form [type="submit"]')) return 'submit';
   return el.id ? `${tag}#${el.id}` : `${tag}:${(el.textContent || '').trim().slice(0, 30)}`;
 }"""
 

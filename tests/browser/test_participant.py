@@ -14,6 +14,7 @@ from tests.browser.conftest import (
     SHARED_CAMPAIGN,
     TASK,
     Live,
+    shot,
     unique,
     visited,
 )
@@ -71,13 +72,13 @@ def test_participant_signs_up_submits_and_is_ranked(
     expect(error).to_contain_text(broken.name)  # the file as sent
     expect(error.locator("dd.line")).to_have_text("3")  # the line
     expect(error).to_contain_text("prediction")  # the field
-    expect(quota).to_have_text(before)  # nothing was counted
+    expect(quota).to_have_text(before, use_inner_text=True)  # nothing was counted
     visited(page, "participant-07-line-error")
 
     page.get_by_label("Fichier", exact=True).set_input_files(BASELINE)
     page.get_by_role("button", name="Soumettre le fichier").click()
     expect(page).to_have_url(re.compile(r"/submissions/[^/]+$"))
-    visited(page, "participant-08-run-queued")
+    shot(page, "participant-08-run-submitted")  # checked below, once it stops refreshing
     # the page refreshes itself until the worker has scored the run
     expect(page.locator("#run-status")).to_have_text("notée", timeout=SCORING_TIMEOUT_S * 1000)
     scores = page.locator("#scores")
@@ -95,3 +96,8 @@ def test_participant_signs_up_submits_and_is_ranked(
     expect(plot).to_be_visible()
     expect(plot).to_contain_text(team)
     visited(page, "participant-10-leaderboard")
+
+    expect(page.get_by_role("link", name="Console")).to_have_count(0)
+    response = page.goto("/console")
+    assert response is not None and response.status == 403
+    visited(page, "participant-11-console-forbidden")

@@ -24,8 +24,16 @@ from palmares.campaigns import (
     submit_predictions,
     verify,
 )
-from palmares.store import AuditEvent, Campaign, Challenge, Job, Phase, ScoreRecord, Snapshot
-from palmares.store import Submission
+from palmares.store import (
+    AuditEvent,
+    Campaign,
+    Challenge,
+    Job,
+    Phase,
+    ScoreRecord,
+    Snapshot,
+    Submission,
+)
 from palmares.web import Settings, create_app
 from palmares.web.pages._base import SESSION_COOKIE
 
@@ -154,12 +162,12 @@ def test_invalid_yaml_is_shown_by_line_and_writes_nothing(db_url: str, tmp_path:
     cases = [
         # YAML syntax: an unclosed flow mapping
         (campaign_yaml().replace("hidden_split: test}", "hidden_split: test"), "Ligne", None),
-        # a misspelt key, on line 5
-        (campaign_yaml().replace("kind: dev", "knd: dev"), "phases.0.knd", 5),
+        # a misspelt key, on line 6
+        (campaign_yaml().replace("kind: dev", "knd: dev"), "phases.0.knd", 6),
         # a split the task does not have
         (campaign_yaml().replace("hidden_split: test", "hidden_split: nope"), "tasks.0", 4),
         # fails inside the transaction, after the new challenge was added: rolled back
-        (campaign_yaml(extra=", anchors_from: ghost"), "campaign.anchors_from", None),
+        (campaign_yaml(extra=", anchors_from: ghost"), "campaign.anchors_from", 2),
         ("", "yaml_text", None),
     ]
     for text, shown, line in cases:
@@ -187,20 +195,17 @@ def test_paths_outside_the_tasks_folder_are_refused(tmp_path: Path) -> None:
     _staff(database, "olga", "organiser")
     web, csrf = _signed_in(app, "olga")
     (tmp_path / "rules.md").write_text("secret", "utf-8")
-    escapes = [
-        ("avis-fr/task.yaml", "../../../../../etc/hostname", "tasks.0.task"),
-        ("avis-fr/task.yaml", str(EXAMPLE / "task.yaml"), None),  # absolute but inside: fine
-        ("avis-fr/task.yaml", "/etc/hostname", "tasks.0.task"),
-    ]
-    for old, new, field in escapes[::2]:
-        text = campaign_yaml().replace(old, new)
+    for outside in ("../../../../../etc/hostname", "/etc/hostname"):
+        text = campaign_yaml().replace("avis-fr/task.yaml", outside)
         res = web.post("/console/campaigns", data={"yaml_text": text, "csrf": csrf})
-        assert res.status_code == 400 and field in res.text and "outside" in res.text
+        assert res.status_code == 400 and "tasks.0.task" in res.text and "outside" in res.text
+        assert '<dd class="line">4</dd>' in res.text
     rules = campaign_yaml(extra=f", rules: {tmp_path / 'rules.md'}")
     res = web.post("/console/campaigns", data={"yaml_text": rules, "csrf": csrf})
     assert res.status_code == 400 and "campaign.rules" in res.text and "secret" not in res.text
     assert _count(database, Campaign) == 0
-    with_absolute = campaign_yaml().replace(escapes[1][0], escapes[1][1])
+    # an absolute path inside the tasks folder is fine
+    with_absolute = campaign_yaml().replace("avis-fr/task.yaml", str(EXAMPLE / "task.yaml"))
     res = web.post("/console/campaigns", data={"yaml_text": with_absolute, "csrf": csrf})
     assert res.status_code == 200 and _count(database, Campaign) == 1  # followed to its page
 
@@ -242,7 +247,6 @@ def test_phase_settings_are_edited_validated_and_audited(tmp_path: Path) -> None
     with database() as s:
         phase = s.get(Phase, 1)
         assert phase is not None and phase.leaderboard == "hidden"  # nothing changed
-    assert web.post("/console/campaigns/1/phases/2", data={**form, "csrf": csrf}).status_code == 400
     res = web.post("/console/campaigns/2/phases/1", data={**form, "csrf": csrf})
     assert res.status_code == 404
 
@@ -352,7 +356,11 @@ def test_who_may_read_and_act(tmp_path: Path) -> None:
     page = auditor.get("/console")
     assert page.status_code == 200 and "f-yaml_text" not in page.text
     detail = auditor.get("/console/campaigns/1")
-    assert detail.status_code == 200 and "Renoter" not in detail.text and "p1-feedback" not in detail.text
+    assert (
+        detail.status_code == 200
+        and "Renoter" not in detail.text
+        and "p1-feedback" not in detail.text
+    )
     for path, data in posts:
         assert auditor.post(path, data={**data, "csrf": csrf}).status_code == 403
     organiser, csrf = _signed_in(app, "olga")

@@ -74,14 +74,10 @@ def _confined(spec: CampaignSpec, root: Path, lines: dict[Loc, int]) -> None:
                 field=field,
             )
         if not target.is_file():
-            raise InputError(
-                f"no file {relative!r} in the tasks folder", line=line, field=field
-            )
+            raise InputError(f"no file {relative!r} in the tasks folder", line=line, field=field)
 
 
-def _shown(
-    exc: InputError, path: Path, name: str, root: Path, lines: dict[Loc, int]
-) -> InputError:
+def _shown(exc: InputError, path: Path, name: str, root: Path, lines: dict[Loc, int]) -> InputError:
     """The error as the organiser can read it: the form's text by its name (with the line of the
     field named, where the check did not give one), a task file by its path inside the tasks
     folder (never the server's temporary file)."""

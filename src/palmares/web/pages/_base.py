@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -115,8 +115,12 @@ Protected = Annotated[Viewer, Depends(protected)]
 def render(
     request: Request, seen: Viewer, template: str, status: int = 200, **context: Any
 ) -> HTMLResponse:
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    # the language links keep the page's other parameters (phase, part, slice, page…)
+    switch = {code: "?" + urlencode([*query, ("lang", code)]) for code in LANGUAGES}
     html = _env.get_template(template).render(
         request_path=request.url.path,
+        language_links=switch,
         lang=seen.lang,
         languages=LANGUAGES,
         _=translator(seen.lang),

@@ -41,6 +41,8 @@ def forest_plot(rows: list[dict[str, Any]], title: str) -> Markup:
         label = f"{row['rank']}. {row['team']}" + (
             f" · {row['system']}" if row.get("system") else ""
         )
+        if len(label) > 34:  # keep it left of the axis; the table beside has it in full
+            label = label[:33] + "…"
         parts.append(f'<text x="4" y="{y + 4:.1f}" font-size="12">{escape(label)}</text>')
         if _known(row.get("ci")):
             parts.append(

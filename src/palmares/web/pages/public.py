@@ -30,7 +30,14 @@ from palmares.web.errors import NotFound
 from palmares.web.pages._base import ViewerDep, render
 from palmares.web.pages.i18n import translator
 from palmares.web.pages.plot import forest_plot
-from palmares.web.pages.timeline import Lane, Span, day_label, phase_view, progress_svg, timeline_svg
+from palmares.web.pages.timeline import (
+    Lane,
+    Span,
+    day_label,
+    phase_view,
+    progress_svg,
+    timeline_svg,
+)
 
 router = APIRouter()
 
@@ -88,13 +95,19 @@ def challenge_page(
             found = s.get(Campaign, cid)
             if found is not None:
                 by_id[cid] = found
-    lanes = [Lane(c.title, [Span(p.kind, p.starts_at, p.ends_at) for p in phases[c.id]]) for c in campaigns]
+    lanes = [
+        Lane(c.title, [Span(p.kind, p.starts_at, p.ends_at) for p in phases[c.id]])
+        for c in campaigns
+    ]
     timeline = timeline_svg(
         lanes, now, _("Calendrier des campagnes") + " — " + challenge.title, _("aujourd'hui")
     )
     sections = []
     for n, entry in enumerate(anchored):
-        later, earlier = by_id[entry.campaign_id], by_id.get(source_of.get(entry.anchor_source_id or 0, 0))
+        later, earlier = (
+            by_id[entry.campaign_id],
+            by_id.get(source_of.get(entry.anchor_source_id or 0, 0)),
+        )
         ended = bool(phases[later.id]) and max(p.ends_at for p in phases[later.id]) <= now
         section: dict[str, Any] = {
             "task": entry.task_id,
@@ -123,7 +136,9 @@ def challenge_page(
                     ident=f"progress-{n}",
                 )
         sections.append(section)
-    table = [{"campaign": c, "phases": [phase_view(p, now) for p in phases[c.id]]} for c in campaigns]
+    table = [
+        {"campaign": c, "phases": [phase_view(p, now) for p in phases[c.id]]} for c in campaigns
+    ]
     return render(
         request,
         seen,
@@ -140,9 +155,17 @@ def _progress_table(rows: list[dict[str, Any]], earlier: str, later: str) -> lis
     """One row per team: its score at the earlier and at the later campaign (either may lack)."""
     teams: dict[str, dict[str, Any]] = {}
     for row in rows:
-        slot = "before" if row["campaign"] == earlier else "after" if row["campaign"] == later else None
+        slot = (
+            "before"
+            if row["campaign"] == earlier
+            else "after"
+            if row["campaign"] == later
+            else None
+        )
         if slot is not None:
-            teams.setdefault(row["team"], {"team": row["team"], "before": None, "after": None})[slot] = row
+            teams.setdefault(row["team"], {"team": row["team"], "before": None, "after": None})[
+                slot
+            ] = row
     return [teams[t] for t in sorted(teams)]
 
 
@@ -203,9 +226,13 @@ def _datasheet(
     spec, ds = task.spec, task.dataset_spec
     splits = []
     if public_split is not None:
-        splits.append({"name": public_split, "role": "public", "count": len(task.items(public_split))})
+        splits.append(
+            {"name": public_split, "role": "public", "count": len(task.items(public_split))}
+        )
     if hidden_split != public_split:
-        splits.append({"name": hidden_split, "role": "hidden", "count": len(task.items(hidden_split))})
+        splits.append(
+            {"name": hidden_split, "role": "hidden", "count": len(task.items(hidden_split))}
+        )
     protocol = spec.protocol.model_dump()
     settings = [
         (key, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
@@ -275,7 +302,7 @@ def leaderboard_page(
     seen: ViewerDep,
     phase: str = "dev",
     part: Literal["public", "private"] = "public",
-    slice: str = "",  # noqa: A002 - the query parameter's name
+    slice: str = "",  # the query parameter's name: "field:value"
 ) -> HTMLResponse:
     now = datetime.now(UTC)
     with db() as s:
@@ -316,6 +343,7 @@ def leaderboard_page(
         phase=phase,
         phases=[p.kind for p in phases],
         ends=day_label(row.ends_at, end=True),
+        ends_at=row.ends_at.isoformat(),
         part=part,
         task_id=task_id,
         options=options,

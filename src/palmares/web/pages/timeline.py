@@ -104,7 +104,7 @@ def _ticks(low: datetime, high: datetime) -> list[tuple[datetime, str]]:
     days = (high - low).days
     step, fmt = (1, "%Y-%m") if days <= 400 else (3, "%Y-%m") if days <= 1100 else (12, "%Y")
     year, month = low.year, low.month
-    out = []
+    out: list[tuple[datetime, str]] = []
     while True:
         month += 1
         if month > 12:
@@ -146,7 +146,7 @@ def timeline_svg(lanes: list[Lane], now: datetime, title: str, today: str) -> Ma
                 f'height="{rows * LANE + GAP}" />'
             )
         parts.append(
-            f'<text class="lane" x="4" y="{y + 13}">{escape(_short(lane.title, 28))}</text>'
+            f'<text class="lane" x="4" y="{y + 13}">{escape(_short(lane.title, 25))}</text>'
         )
         for j, span in enumerate(sorted(lane.spans, key=lambda s: s.start)):
             top = y + j * LANE + 3
@@ -155,9 +155,7 @@ def timeline_svg(lanes: list[Lane], now: datetime, title: str, today: str) -> Ma
                 f'<rect class="phase phase-{escape(span.kind)}" x="{x0:.1f}" y="{top}" '
                 f'width="{x1 - x0:.1f}" height="12" />'
             )
-            label = (
-                f"{span.kind} · {day_label(span.start)} → {day_label(span.end, end=True)}"
-            )
+            label = f"{span.kind} · {day_label(span.start)} → {day_label(span.end, end=True)}"
             if x1 + 6 + len(label) * CHAR <= WIDTH:  # right of the bar, else left of it
                 where = f'x="{x1 + 5:.1f}"'
             else:
@@ -169,9 +167,14 @@ def timeline_svg(lanes: list[Lane], now: datetime, title: str, today: str) -> Ma
     last = -1e9
     for moment, text in _ticks(low, high):
         tx = x(moment)
-        parts.append(f'<line class="axis" x1="{tx:.1f}" x2="{tx:.1f}" y1="{axis}" y2="{axis + 4}" />')
+        parts.append(
+            f'<line class="axis" x1="{tx:.1f}" x2="{tx:.1f}" y1="{axis}" y2="{axis + 4}" />'
+        )
         if tx - last >= 52:  # skip labels that would run into the previous one
-            parts.append(f'<text class="tick" x="{tx:.1f}" y="{axis + 16}" text-anchor="middle">{text}</text>')
+            parts.append(
+                f'<text class="tick" x="{tx:.1f}" y="{axis + 16}" '
+                f'text-anchor="middle">{text}</text>'
+            )
             last = tx
     marker = f"{today} ({now.date().isoformat()})"
     if low <= now <= high:
@@ -198,7 +201,7 @@ def timeline_svg(lanes: list[Lane], now: datetime, title: str, today: str) -> Ma
 
 P_WIDTH = 680
 P_TOP = 44
-P_X = (250, 450)  # the earlier and the later campaign's column
+P_X = (262, 462)  # the earlier and the later campaign's column
 MIN_GAP = 13  # between two team labels
 
 
@@ -230,8 +233,10 @@ def progress_svg(
     if not points:
         return Markup("")
     teams = sorted({r["team"] for r in points})
-    spans = [v for r in points for v in (r.get("ci") or [r["value"], r["value"]]) if v is not None]
-    spans += [r["value"] for r in points]
+    spans = [
+        float(v) for r in points for v in (r.get("ci") or [r["value"], r["value"]]) if v is not None
+    ]
+    spans += [float(r["value"]) for r in points]
     low, high = min(spans), max(spans)
     if high - low < 1e-9:
         low, high = low - 0.05, high + 0.05
@@ -244,7 +249,10 @@ def progress_svg(
         return P_TOP + (high - value) / (high - low) * plot_h
 
     # teams side by side within a column, so equal intervals do not hide each other
-    offset = {t: (i - (len(teams) - 1) / 2) * min(6.0, 60 / max(1, len(teams))) for i, t in enumerate(teams)}
+    offset = {
+        t: (i - (len(teams) - 1) / 2) * min(6.0, 60 / max(1, len(teams)))
+        for i, t in enumerate(teams)
+    }
     at = {(r["campaign"], r["team"]): r for r in points}
     parts = [
         f'<svg class="progress" role="img" aria-labelledby="{escape(ident)}" '
@@ -253,18 +261,21 @@ def progress_svg(
     ]
     for k in range(5):  # value axis
         value = low + (high - low) * k / 4
+        gy = y(value)
         parts.append(
-            f'<line class="grid" x1="60" x2="{P_WIDTH - 10}" y1="{y(value):.1f}" y2="{y(value):.1f}" />'
-            f'<text class="tick" x="56" y="{y(value) + 4:.1f}" text-anchor="end">{value:.3f}</text>'
+            f'<line class="grid" x1="60" x2="{P_WIDTH - 10}" y1="{gy:.1f}" y2="{gy:.1f}" />'
+            f'<text class="tick" x="56" y="{gy + 4:.1f}" text-anchor="end">{value:.3f}</text>'
         )
-    for cx, text in zip(P_X, titles, strict=True):
+    for column, text in zip(P_X, titles, strict=True):
         parts.append(
-            f'<text class="column" x="{cx}" y="{P_TOP - 24}" text-anchor="middle">'
+            f'<text class="column" x="{column}" y="{P_TOP - 24}" text-anchor="middle">'
             f"{escape(_short(text, 30))}</text>"
         )
     for team in teams:
         ends = [
-            (P_X[i] + offset[team], at[(slug, team)]) for i, slug in enumerate(columns) if (slug, team) in at
+            (P_X[i] + offset[team], at[(slug, team)])
+            for i, slug in enumerate(columns)
+            if (slug, team) in at
         ]
         if len(ends) == 2:
             (xa, a), (xb, b) = ends
@@ -276,7 +287,8 @@ def progress_svg(
             ci = row.get("ci")
             if ci and None not in ci:
                 parts.append(
-                    f'<line class="ci" x1="{cx:.1f}" x2="{cx:.1f}" y1="{y(ci[0]):.1f}" y2="{y(ci[1]):.1f}" />'
+                    f'<line class="ci" x1="{cx:.1f}" x2="{cx:.1f}" '
+                    f'y1="{y(ci[0]):.1f}" y2="{y(ci[1]):.1f}" />'
                 )
             cy = y(row["value"])
             if row["campaign"] == columns[0]:  # a dot before, a square after: shape, not colour
@@ -287,14 +299,15 @@ def progress_svg(
         here = sorted((y(at[(slug, t)]["value"]), t) for t in teams if (slug, t) in at)
         placed = _spread([p for p, _ in here], P_TOP, P_TOP + plot_h)
         for (wanted, team), ly in zip(here, placed, strict=True):
-            name = escape(_short(team, 24))
+            name = escape(_short(team, 26))
             if side == 0:
                 lx, anchor, px = P_X[0] - 40, "end", P_X[0] - 36
             else:
                 lx, anchor, px = P_X[1] + 40, "start", P_X[1] + 36
             if abs(ly - wanted) > 3:  # moved off its point: a leader line says whose it is
                 parts.append(
-                    f'<line class="leader" x1="{px}" y1="{ly:.1f}" x2="{P_X[side] + offset[team]:.1f}" y2="{wanted:.1f}" />'
+                    f'<line class="leader" x1="{px}" y1="{ly:.1f}" '
+                    f'x2="{P_X[side] + offset[team]:.1f}" y2="{wanted:.1f}" />'
                 )
             parts.append(
                 f'<text class="team" x="{lx}" y="{ly + 4:.1f}" text-anchor="{anchor}">{name}</text>'
