@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from palmares.campaigns import (
+    ORGANISERS,
     Forbidden,
     create_campaign_from_text,
     publish,
@@ -98,7 +99,7 @@ def _console(
 
 
 def _can_act(seen: Viewer) -> bool:
-    return seen.user is not None and seen.user.role in ("admin", "organiser")
+    return seen.user is not None and seen.user.role in ORGANISERS
 
 
 @router.post("/console/campaigns", response_class=HTMLResponse)
