@@ -104,7 +104,7 @@ def draw_counts(units: Units, size: int, rng: np.random.Generator) -> NDArray[np
     repeat) it is cheaper to draw indices and count them row by row.
     """
     m, n = units.rows.shape[0], units.n
-    if 4 * m <= n:
+    if 16 * m <= n:
         return rng.multinomial(n, units.counts / n, size=size).astype(np.float64)
     idx = units.codes[rng.integers(0, n, size=(size, n))]
     out = np.empty((size, m))

@@ -89,13 +89,25 @@ def paired_bootstrap(
         low, high = np.quantile(reps, [alpha, 1 - alpha])
     # inversion of the percentile interval; +1 keeps a p-value from being exactly 0
     tail = min(np.sum(reps <= 0), np.sum(reps >= 0))
-    p = min(1.0, 2 * (tail + 1) / (replicates + 1))
+    p = min(1.0, 2 * float(tail + 1) / (replicates + 1))
     return PairedTest(float(diff[0]), float(low), float(high), p, f"paired bootstrap ({interval})")
 
 
-def _swap_masks(units: Units, size: int, rng: np.random.Generator) -> NDArray[np.float64]:
-    """How many units of each distinct row are swapped, for ``size`` random permutations."""
-    return rng.binomial(units.counts, 0.5, size=(size, units.counts.size)).astype(np.float64)
+def _swap_masks(counts: NDArray[np.int64], size: int, rng: np.random.Generator) -> NDArray[Any]:
+    """How many units of each distinct row are swapped, for ``size`` random permutations.
+
+    Each unit is swapped with probability ½: a binomial count per pooled row, and plain random
+    bits (8 per random byte) for rows that stand for a single unit, the common case.
+    """
+    out = np.empty((size, counts.size))
+    single = counts == 1
+    n_single = int(single.sum())
+    if n_single:
+        raw = np.frombuffer(rng.bytes(size * ((n_single + 7) // 8)), dtype=np.uint8)
+        out[:, single] = np.unpackbits(raw.reshape(size, -1), axis=1, count=n_single)
+    if n_single < counts.size:
+        out[:, ~single] = rng.binomial(counts[~single], 0.5, size=(size, counts.size - n_single))
+    return out
 
 
 def paired_permutation(
@@ -120,27 +132,25 @@ def paired_permutation(
     keep = np.any(delta_rows != 0, axis=1)
     total = units.total()
     observed = float(_difference(stat, total[None, :], d)[0])
-    n_swappable = int(units.counts[keep].sum())
+    counts, delta_rows = units.counts[keep], delta_rows[keep]
+    n_swappable = int(counts.sum())
     exact = n_swappable <= 20 and 2**n_swappable <= permutations
+
+    def null_differences(mask: NDArray[Any]) -> NDArray[np.float64]:
+        shift = mask @ delta_rows  # A takes B's vectors on the swapped units, and vice versa
+        return _difference(stat, np.hstack([total[:d] + shift, total[d:] - shift]), d)
+
     if exact:
-        # every subset of the swappable units, as 0/1 rows over them, mapped to distinct rows
-        codes = np.repeat(np.flatnonzero(keep), units.counts[keep])
+        # every subset of the swappable units (0/1 columns), summed into their pooled rows
         bits = (np.arange(2**n_swappable)[:, None] >> np.arange(n_swappable)) & 1
-        masks = np.zeros((bits.shape[0], units.counts.size))
-        np.add.at(masks.T, codes, bits.T.astype(np.float64))
-        draws = [masks]
+        masks = np.zeros((bits.shape[0], counts.size))
+        np.add.at(masks.T, np.repeat(np.arange(counts.size), counts), bits.T.astype(np.float64))
+        null = [null_differences(masks)]
     else:
-        sub = Units(units.rows[keep], units.counts[keep], np.zeros(0, dtype=np.int64))
-        draws = [
-            _swap_masks(sub, stop - start, rng)
-            for start, stop in chunks(permutations, max(1, int(keep.sum())))
+        null = [
+            null_differences(_swap_masks(counts, stop - start, rng))
+            for start, stop in chunks(permutations, max(1, counts.size))
         ]
-        delta_rows = delta_rows[keep]
-    null = []
-    for mask in draws:
-        shift = mask @ delta_rows
-        swapped = np.hstack([total[:d] + shift, total[d:] - shift])
-        null.append(_difference(stat, swapped, d))
     dist = np.concatenate(null)
     # tolerance: the identity permutation must count as "as extreme" despite rounding
     tol = 1e-9 * max(1.0, abs(observed))

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from palmares.campaigns import is_registered, leaderboard, progress, public_board_withheld
 from palmares.campaigns.leaderboard import slice_board, slice_options
 from palmares.core import InputError
-from palmares.store import Campaign, CampaignTask, Challenge, Phase
+from palmares.store import Campaign, CampaignTask, Challenge, Phase, Submission
 from palmares.tasks import load_task
 from palmares.web.deps import DB, ArtifactsDep
 from palmares.web.errors import NotFound
@@ -118,10 +118,7 @@ def challenge_page(
             "report": None,
         }
         if section["visible"] and earlier is not None and section["anchors"]:
-            try:
-                report = progress(db, artifacts, later.id, entry.task_id)
-            except InputError:
-                report = None
+            report = _progress(db, artifacts, later.id, entry)
             if report is not None:
                 section["report"] = report
                 section["teams"] = _progress_table(report["rows"], earlier.slug, later.slug)
@@ -149,6 +146,37 @@ def challenge_page(
         sections=sections,
         today=now.date().isoformat(),
     )
+
+
+#: progress reports by (artifacts, campaign, task, the scored files they read): scoring every
+#: team's files again on each view would cost seconds on a large task, and once a campaign has
+#: ended (when most visitors look) its files no longer change
+_REPORTS: dict[tuple[Any, ...], dict[str, Any] | None] = {}
+
+
+def _progress(
+    db: DB, artifacts: ArtifactsDep, campaign_id: int, entry: CampaignTask
+) -> dict[str, Any] | None:
+    with db() as s:
+        files = s.execute(
+            select(Submission.id, Submission.artifact)
+            .where(
+                Submission.campaign_task_id.in_([entry.id, entry.anchor_source_id]),
+                Submission.kind == "predictions",
+                Submission.split == "hidden",
+                Submission.status == "scored",
+            )
+            .order_by(Submission.id)
+        ).all()
+    key = (str(artifacts.root), campaign_id, entry.task_id, tuple(map(tuple, files)))
+    if key not in _REPORTS:
+        try:
+            _REPORTS[key] = progress(db, artifacts, campaign_id, entry.task_id)
+        except InputError:  # no anchor items after all
+            _REPORTS[key] = None
+        while len(_REPORTS) > 64:  # oldest first: dicts keep insertion order
+            _REPORTS.pop(next(iter(_REPORTS)))
+    return _REPORTS[key]
 
 
 def _progress_table(rows: list[dict[str, Any]], earlier: str, later: str) -> list[dict[str, Any]]:

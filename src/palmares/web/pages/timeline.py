@@ -74,7 +74,7 @@ def phase_view(phase: Any, now: datetime) -> dict[str, Any]:
 # --- the challenge's timeline ---------------------------------------------------------------
 
 WIDTH = 760
-LEFT = 190  # campaign titles
+LEFT = 210  # campaign titles
 TOP = 30  # room for the "today" label
 LANE = 20  # one lane per phase
 GAP = 12  # between campaigns
@@ -146,7 +146,7 @@ def timeline_svg(lanes: list[Lane], now: datetime, title: str, today: str) -> Ma
                 f'height="{rows * LANE + GAP}" />'
             )
         parts.append(
-            f'<text class="lane" x="4" y="{y + 13}">{escape(_short(lane.title, 25))}</text>'
+            f'<text class="lane" x="4" y="{y + 13}">{escape(_short(lane.title, 28))}</text>'
         )
         for j, span in enumerate(sorted(lane.spans, key=lambda s: s.start)):
             top = y + j * LANE + 3
@@ -266,10 +266,11 @@ def progress_svg(
             f'<line class="grid" x1="60" x2="{P_WIDTH - 10}" y1="{gy:.1f}" y2="{gy:.1f}" />'
             f'<text class="tick" x="56" y="{gy + 4:.1f}" text-anchor="end">{value:.3f}</text>'
         )
-    for column, text in zip(P_X, titles, strict=True):
+    # the two titles grow outwards from their columns, so long ones do not run into each other
+    for column, text, anchor in zip(P_X, titles, ("end", "start"), strict=True):
         parts.append(
-            f'<text class="column" x="{column}" y="{P_TOP - 24}" text-anchor="middle">'
-            f"{escape(_short(text, 30))}</text>"
+            f'<text class="column" x="{column + (20 if anchor == "end" else -20)}" '
+            f'y="{P_TOP - 24}" text-anchor="{anchor}">{escape(_short(text, 32))}</text>'
         )
     for team in teams:
         ends = [
