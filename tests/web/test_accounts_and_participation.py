@@ -254,3 +254,28 @@ def test_item_explorer_on_the_public_split(tmp_path: Path) -> None:
     _drain(web)
     hidden = web.get(res.headers["location"])
     assert "item-explorer" not in hidden.text and "Question 4" not in hidden.text
+
+
+def test_rounded_feedback_rounds_the_public_board_too(tmp_path: Path) -> None:
+    from palmares.campaigns import update_phase
+    from tests.campaigns.conftest import join
+
+    app = create_app(Settings(db=f"sqlite:///{tmp_path / 'p.db'}", artifacts=str(tmp_path / "a")))
+    db = app.state.db
+    create_campaign(db, open_campaign_file(tmp_path))
+    update_phase(
+        db, 1, quota_per_day=None, quota_total=None, feedback="rounded", leaderboard="public",
+        actor="test",
+    )  # fmt: skip
+    token = join(db, "alice", "lab-a")
+    from palmares.campaigns import submit_predictions
+
+    submit_predictions(db, app.state.artifacts, token, 1, "avis-fr", EXAMPLE / "baseline.jsonl")
+    web = TestClient(app)
+    _drain(web)
+    rows = web.get("/api/campaigns/1/tasks/avis-fr/leaderboard?phase=dev").json()["rows"]
+    assert rows and rows[0]["value"] == round(rows[0]["value"], 2)
+    for score in rows[0]["scores"].values():
+        assert score["ci"] is None or all(c == round(c, 2) for c in score["ci"])
+    page = web.get("/campaigns/1/tasks/avis-fr/leaderboard?phase=dev").text
+    assert re.search(r"\b0\.\d\d0\b", page)  # shown as 0.xx0: two decimals, no more

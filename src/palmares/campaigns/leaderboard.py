@@ -126,3 +126,42 @@ def slice_options(board: list[dict[str, Any]]) -> list[tuple[str, str]]:
         for value in by_value
     }
     return sorted(found)
+
+
+def _round_score(score: dict[str, Any]) -> dict[str, Any]:
+    value, ci = score.get("value"), score.get("ci")
+    return {
+        **score,
+        "value": None if value is None else round(value, 2),
+        "ci": None if ci is None else [None if c is None else round(c, 2) for c in ci],
+    }
+
+
+def as_shown(
+    board: list[dict[str, Any]], phase: Phase, now: datetime, staff: bool
+) -> list[dict[str, Any]]:
+    """The board as a viewer may see it: with ``rounded`` feedback, every value and interval is
+    rounded to 2 decimals for non-staff until the phase ends — a team's own rounded scores would
+    protect nothing if the public board showed them in full."""
+    if staff or phase.feedback != "rounded" or phase.ends_at <= now:
+        return board
+    shown = []
+    for row in board:
+        scores = {name: _round_score(s) for name, s in row["scores"].items()}
+        slices = {
+            field: {
+                value: {n: _round_score(s) for n, s in by.items()} for value, by in values.items()
+            }
+            for field, values in (row.get("slices") or {}).items()
+        }
+        primary = scores.get(row["metric"], {"value": row["value"], "ci": row["ci"]})
+        shown.append(
+            {
+                **row,
+                "scores": scores,
+                "slices": slices,
+                "value": primary["value"],
+                "ci": primary["ci"],
+            }
+        )
+    return shown

@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from palmares.campaigns import is_registered, leaderboard, progress, public_board_withheld
-from palmares.campaigns.leaderboard import slice_board, slice_options
+from palmares.campaigns.leaderboard import as_shown, slice_board, slice_options
 from palmares.core import InputError
 from palmares.store import Campaign, CampaignTask, Challenge, Phase, Submission
 from palmares.tasks import load_task
@@ -353,6 +353,7 @@ def leaderboard_page(
     withheld = public_board_withheld(row, now) and not seen.staff
     hidden = withheld if part == "public" else not private_open
     rows = [] if hidden else leaderboard(db, campaign_id, task_id, phase, part)
+    rows = as_shown(rows, row, now, seen.staff)
     options = slice_options(rows)
     field, _sep, value = slice.partition(":")
     chosen = slice if (field, value) in options else ""

@@ -20,6 +20,7 @@ from palmares.campaigns import (
     public_board_withheld,
     snapshots,
 )
+from palmares.campaigns.leaderboard import as_shown
 from palmares.core import InputError
 from palmares.store import Phase
 from palmares.web.deps import DB, ArtifactsDep, OptionalUser
@@ -46,7 +47,7 @@ def get_leaderboard(
         raise Forbidden(f"the {phase} phase shows no leaderboard before it ends")
     if part == "private" and not staff and row.ends_at > now:
         raise Forbidden("the private leaderboard is published when the phase ends")
-    board = leaderboard(db, campaign_id, task_id, phase, part)
+    board = as_shown(leaderboard(db, campaign_id, task_id, phase, part), row, now, staff)
     return {"phase": phase, "part": part, "task": task_id, "rows": board}
 
 
