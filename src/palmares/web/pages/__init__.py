@@ -9,8 +9,10 @@ from fastapi.responses import RedirectResponse, Response
 from palmares.web.pages import account, console, participate, public
 from palmares.web.pages._base import CsrfFailed, LoginRequired, login_url, render, viewer
 
+#: the page modules, each with its ``router`` (a test checks every page's access rules)
+MODULES = (public, account, participate, console)
 router = APIRouter(include_in_schema=False)
-for _module in (public, account, participate, console):
+for _module in MODULES:
     router.include_router(_module.router)
 
 
@@ -34,4 +36,4 @@ def install(app: FastAPI) -> None:
         return RedirectResponse(login_url(str(exc)), status_code=303)
 
 
-__all__ = ["error_page", "install", "router"]
+__all__ = ["MODULES", "error_page", "install", "router"]
