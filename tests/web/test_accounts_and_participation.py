@@ -279,3 +279,25 @@ def test_rounded_feedback_rounds_the_public_board_too(tmp_path: Path) -> None:
         assert score["ci"] is None or all(c == round(c, 2) for c in score["ci"])
     page = web.get("/campaigns/1/tasks/avis-fr/leaderboard?phase=dev").text
     assert re.search(r"\b0\.\d\d0\b", page)  # shown as 0.xx0: two decimals, no more
+
+
+def test_cli_sets_a_password_from_stdin(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from palmares.cli import _campaign, cli  # noqa: F401  (_campaign registers `users`)
+
+    url = f"sqlite:///{tmp_path / 'p.db'}"
+    runner = CliRunner()
+    short = runner.invoke(
+        cli, ["users", "add", "olga", "--role", "organiser", "--db", url, "--password-stdin"],
+        input="short\n",
+    )  # fmt: skip
+    assert short.exit_code == 2 and "at least 8 characters" in short.output
+    done = runner.invoke(
+        cli, ["users", "add", "olga", "--role", "organiser", "--db", url, "--password-stdin"],
+        input=PASSWORD + "\n",
+    )  # fmt: skip
+    assert done.exit_code == 0 and done.output.startswith("plm_")
+    web = TestClient(create_app(Settings(db=url, artifacts=str(tmp_path / "a"))))
+    _login(web, "olga")
+    assert web.get("/console").status_code == 200
