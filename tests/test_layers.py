@@ -21,6 +21,7 @@ ALLOWED = {
     "store": {"core"},
     "campaigns": {"core", "store", "tasks", "engine", "metrics", "stats", "backends", "_version"},
     "web": {"core", "store", "campaigns", "tasks", "engine", "metrics", "stats", "_version"},
+    "packs": {"core", "metrics", "stats", "tasks", "_plugins"},
 }
 CORE_THIRD_PARTY = {"pydantic", "numpy"}
 

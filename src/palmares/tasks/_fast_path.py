@@ -128,7 +128,8 @@ def _fast_columns(
     pred = table.column("prediction").combine_chunks()
     if not (pa.types.is_string(ids.type) or pa.types.is_integer(ids.type)):
         return None
-    if not _ARROW_KINDS[kind](pred.type) or pred.null_count:
+    accepts = _ARROW_KINDS.get(kind)  # per-choice scores and pairs: the exact path checks them
+    if accepts is None or not accepts(pred.type) or pred.null_count:
         return None
     if kind is ValueKind.LABEL and not pa.types.is_string(pred.type):
         pred = pred.cast(pa.string())

@@ -197,6 +197,20 @@ def _check_value(value: Any, kind: ValueKind, where: dict[str, Any]) -> Any:
         problem = f"expected text (a string), got {got}"
     elif kind is ValueKind.NUMBER:
         return _to_float(value, "prediction", where)
+    elif kind is ValueKind.CHOICE:
+        # a file gives the chosen answer's index; as scores: that choice alone is possible
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 1000:
+            width = value + 1
+            return {
+                "logliks": [-math.inf] * value + [0.0],
+                "chars": [1.0] * width,
+                "tokens": [1.0] * width,
+            }
+        problem = f"expected the index of the chosen answer (0, 1, 2…), got {got}"
+    elif kind is ValueKind.PAIR:
+        if isinstance(value, dict) and set(value) == {"first", "second"}:
+            return {k: _to_float(value[k], f"prediction.{k}", where) for k in ("first", "second")}
+        problem = f'expected {{"first": log-likelihood, "second": log-likelihood}}, got {got}'
     else:
         if isinstance(value, list) and all(
             isinstance(v, (str, int)) and not isinstance(v, bool) for v in value

@@ -3,7 +3,7 @@
 ========================  ================  ===========================================
 task                      protocol          data
 ========================  ================  ===========================================
-``culture-fr``            multiple_choice   162 written items (+ 5 few-shot), 6 categories
+``culture-fr``            multiple_choice   163 written items (+ 5 few-shot), 6 categories
 ``calcul-fr``             generate          arithmetic word problems, generated from a seed
 ``dates-fr``              generate          dates and durations, generated from a seed
 ``unites-fr``             generate          unit conversions, generated from a seed

@@ -1,0 +1,128 @@
+"""The generated tasks' dataset formats: ``calcul-fr``, ``dates-fr`` and ``unites-fr``.
+
+A task of these formats names, for each split, a small JSON *recipe* instead of a data file::
+
+    dataset:
+      splits: {dev: dev.json, test: test.json}
+      format: calcul-fr
+
+    # test.json                         # dev.json
+    {"seed": 20250101, "n": 200}        {"seed": 20250102, "n": 20, "exclude": "test.json"}
+
+``seed`` is an integer ≥ 0 (as large as wanted) and ``n`` the number of items (1 to 5,000).
+``exclude`` (optional) names another recipe, relative to this one, whose questions this split
+never asks: the few-shot split's recipe excludes ``test.json``, so that an example never
+repeats a test item, whatever the test seed.
+
+The loader generates the items: the same recipe always gives byte-identical items, another seed
+other items, and the dataset hash (hence the task hash) follows the items. A campaign gets fresh
+items by copying the task folder and writing its own, secret seed in ``test.json``: anyone who
+knows a seed can regenerate the answers, so the seeds shipped here are public.
+
+Registered through the entry point group ``palmares.loaders``::
+
+    [project.entry-points."palmares.loaders"]
+    fr = "palmares.packs.fr.loaders:register"
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Collection
+from pathlib import Path
+from typing import Any
+
+from palmares.core import DatasetSpec, InputError
+from palmares.packs.fr import calcul, dates, unites
+from palmares.packs.fr._generation import MAX_ITEMS
+from palmares.tasks.loaders import Loader, LoaderRegistry, Rows
+
+Generator = Callable[[int, int, Collection[str]], list[dict[str, Any]]]
+
+#: format name → generator
+GENERATORS: dict[str, Generator] = {
+    calcul.NAME: calcul.generate,
+    dates.NAME: dates.generate,
+    unites.NAME: unites.generate,
+}
+
+
+def read_recipe(location: str) -> tuple[int, int, str | None]:
+    """``(seed, n, exclude)`` from a recipe file (``exclude`` resolved against its folder); a
+    bad file raises :class:`InputError` naming it."""
+    try:
+        doc = json.loads(Path(location).read_bytes().decode("utf-8-sig"))
+    except FileNotFoundError:
+        raise InputError("recipe file not found", file=location) from None
+    except UnicodeDecodeError:
+        raise InputError("not valid UTF-8 text", file=location) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON: {exc.msg}", file=location, line=exc.lineno) from None
+    if not isinstance(doc, dict):
+        raise InputError('a recipe is a JSON object: {"seed": 1, "n": 200}', file=location)
+    unknown = sorted(set(doc) - {"seed", "n", "exclude"})
+    if unknown:
+        raise InputError(
+            f"unknown key {unknown[0]!r} (a recipe has seed, n and optionally exclude)",
+            file=location,
+        )
+    for key in ("seed", "n"):
+        value = doc.get(key)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InputError(f"required: an integer, got {value!r}", file=location, field=key)
+    seed, n, exclude = doc["seed"], doc["n"], doc.get("exclude")
+    if seed < 0:
+        raise InputError(f"the seed is an integer ≥ 0, got {seed}", file=location, field="seed")
+    if not 1 <= n <= MAX_ITEMS:
+        raise InputError(f"n is between 1 and {MAX_ITEMS:,}, got {n}", file=location, field="n")
+    if exclude is not None:
+        if not isinstance(exclude, str) or not exclude:
+            raise InputError(
+                f"the name of another recipe file, got {exclude!r}", file=location, field="exclude"
+            )
+        other = Path(location).parent / exclude
+        if other.resolve() == Path(location).resolve():
+            raise InputError("a recipe cannot exclude itself", file=location, field="exclude")
+        exclude = str(other)
+    return seed, n, exclude
+
+
+def rows_from_records(records: list[dict[str, Any]], source: str) -> Rows:
+    names: dict[str, None] = {}
+    for record in records:
+        names.update(dict.fromkeys(record))
+    columns = {name: [record.get(name) for record in records] for name in names}
+    return Rows(columns, len(records), source)
+
+
+def generate(generator: Generator, location: str) -> list[dict[str, Any]]:
+    """The records a recipe file describes."""
+    seed, n, exclude = read_recipe(location)
+    excluded: set[str] = set()
+    if exclude is not None:
+        other_seed, other_n, further = read_recipe(exclude)
+        if further is not None:
+            raise InputError(
+                "an excluded recipe may not exclude another one in turn",
+                file=exclude,
+                field="exclude",
+            )
+        excluded = {r["question"] for r in generator(other_seed, other_n, ())}
+    try:
+        return generator(seed, n, excluded)
+    except ValueError as exc:
+        raise InputError(str(exc), file=location, field="n") from None
+
+
+def loader(generator: Generator) -> Loader:
+    """The loader of one generator: recipe file → generated rows."""
+
+    def load(location: str, spec: DatasetSpec) -> Rows:
+        return rows_from_records(generate(generator, location), location)
+
+    return load
+
+
+def register(registry: LoaderRegistry) -> None:
+    for name, generator in GENERATORS.items():
+        registry.add(name, loader(generator))

@@ -1,0 +1,46 @@
+"""Prediction files for model-protocol tasks: the chosen answer's index for a multiple-choice
+task, the two log-likelihoods for a pair (what a model run produces, so files and models are
+scored by the same code)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from palmares.core import InputError, ValueKind
+from palmares.engine import Scorer
+from palmares.tasks import load_task
+from palmares.tasks.predictions import _check_value
+
+CULTURE = Path(__file__).resolve().parents[2] / "src/palmares/packs/fr/culture-fr/task.yaml"
+
+
+def test_a_multiple_choice_task_scores_a_file_of_chosen_indices(tmp_path: Path) -> None:
+    task = load_task(CULTURE)
+    items = task.items("test")
+    rows = [json.loads(line) for line in CULTURE.with_name("culture.jsonl").open()]
+    answers = {r["id"]: r["reponse"] for r in rows}
+    path = tmp_path / "p.jsonl"
+    # right on the even items, choice 3 (right only when it is the answer) on the odd ones
+    chosen = {i: answers[i] if k % 2 == 0 else 3 for k, i in enumerate(items.ids)}
+    path.write_text("".join(json.dumps({"id": i, "prediction": c}) + "\n" for i, c in chosen.items()))
+    result = Scorer(task, "test").score_file(str(path))
+    expected = sum(chosen[i] == answers[i] for i in items.ids) / len(items)
+    assert math.isclose(result.table.scores["acc"].value, expected)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"id": items.ids[0], "prediction": "Canberra"}) + "\n")
+    with pytest.raises(InputError, match="index of the chosen answer"):
+        Scorer(task, "test").score_file(str(bad))
+
+
+def test_pair_predictions_are_two_log_likelihoods() -> None:
+    where = {"file": "p.jsonl", "line": 1}
+    assert _check_value({"first": -3, "second": "-4.5"}, ValueKind.PAIR, where) == {
+        "first": -3.0,
+        "second": -4.5,
+    }
+    with pytest.raises(InputError, match=r"p\.jsonl:1: prediction: expected \{"):
+        _check_value([1, 2], ValueKind.PAIR, where)
