@@ -7,6 +7,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from palmares import load_task
@@ -126,8 +127,9 @@ def test_refusal_rates_and_wilson_intervals_on_a_constructed_example(tmp_path: P
     data = TextData(
         refs=[[ref] for ref, _ in CONSTRUCTED], preds=[ans for _, ans in CONSTRUCTED], language="fr"
     )
-    assert OverRefusal().item_scores(data).sum() == 3
-    assert UnderRefusal().item_scores(data).sum() == 2
+    over, under = OverRefusal().item_scores(data), UnderRefusal().item_scores(data)
+    assert np.nansum(over) == 3 and np.count_nonzero(~np.isnan(over)) == 10
+    assert np.nansum(under) == 2 and np.count_nonzero(~np.isnan(under)) == 8
     assert RefusalAccuracy().item_scores(data).sum() == 13
 
     # the same through the engine: a task with the reference as a slice, a predictions file
@@ -164,7 +166,10 @@ def test_refusal_rates_and_wilson_intervals_on_a_constructed_example(tmp_path: P
     overall = result.table.scores
     assert overall["refusal_accuracy"].value == pytest.approx(13 / 18)
     assert overall["refusal_accuracy"].ci == pytest.approx(_wilson_by_hand(13, 18), abs=1e-12)
-    assert overall["over_refusal"].value == pytest.approx(3 / 18)  # share of all prompts
+    # over all prompts, each rate keeps its own denominator: the same as in its slice
+    assert (overall["over_refusal"].value, overall["over_refusal"].n) == (0.3, 10)
+    assert overall["over_refusal"].ci == pytest.approx(_wilson_by_hand(3, 10), abs=1e-12)
+    assert (overall["under_refusal"].value, overall["under_refusal"].n) == (0.25, 8)
 
 
 def test_a_reference_that_is_neither_refuser_nor_repondre_is_an_error() -> None:

@@ -8,6 +8,7 @@ table has one row per submission, so a job is never scored twice.
 
 from __future__ import annotations
 
+import math
 import os
 import socket
 import threading
@@ -144,7 +145,11 @@ def _public_split(
         {
             "id": item_id,
             "prediction": predictions[i],
-            "scores": {name: float(column[i]) for name, column in result.item_scores.items()},
+            # NaN (an item outside a metric's denominator) is stored as null: JSON has no NaN
+            "scores": {
+                name: float(column[i]) if math.isfinite(column[i]) else None
+                for name, column in result.item_scores.items()
+            },
         }
         for i, item_id in enumerate(result.ids)
     ]

@@ -153,7 +153,12 @@ class Scorer:
         if isinstance(metric, MeanMetric):
             assert per_item is not None
             values = per_item if subset.positions is None else per_item[subset.positions]
-            ci, method = mean_interval(values, subset.clusters, conf)
+            clusters = subset.clusters
+            applies = ~np.isnan(values)
+            if not applies.all():  # NaN: the item is outside this metric's denominator
+                values = values[applies]
+                clusters = None if clusters is None else clusters[applies]
+            ci, method = mean_interval(values, clusters, conf)
             value = float(values.mean()) if values.size else float("nan")
             return {metric.label: Score(value, ci, int(values.size), method, conf)}
         assert isinstance(metric, CorpusMetric) and suff is not None
