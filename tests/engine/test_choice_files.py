@@ -26,7 +26,9 @@ def test_a_multiple_choice_task_scores_a_file_of_chosen_indices(tmp_path: Path) 
     path = tmp_path / "p.jsonl"
     # right on the even items, choice 3 (right only when it is the answer) on the odd ones
     chosen = {i: answers[i] if k % 2 == 0 else 3 for k, i in enumerate(items.ids)}
-    path.write_text("".join(json.dumps({"id": i, "prediction": c}) + "\n" for i, c in chosen.items()))
+    path.write_text(
+        "".join(json.dumps({"id": i, "prediction": c}) + "\n" for i, c in chosen.items())
+    )
     result = Scorer(task, "test").score_file(str(path))
     expected = sum(chosen[i] == answers[i] for i in items.ids) / len(items)
     assert math.isclose(result.table.scores["acc"].value, expected)

@@ -257,8 +257,9 @@ def test_item_explorer_on_the_public_split(tmp_path: Path) -> None:
 
 
 def test_rounded_feedback_rounds_the_public_board_too(tmp_path: Path) -> None:
-    from palmares.campaigns import update_phase
     from tests.campaigns.conftest import join
+
+    from palmares.campaigns import update_phase
 
     app = create_app(Settings(db=f"sqlite:///{tmp_path / 'p.db'}", artifacts=str(tmp_path / "a")))
     db = app.state.db
