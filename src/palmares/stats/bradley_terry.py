@@ -23,6 +23,11 @@ from numpy.typing import NDArray
 from scipy.special import expit
 
 _MAX_STEP = 2.0  # caps a Newton step (log-strength units): far from the optimum, it overshoots
+_RIDGE = 1e-10
+# Bootstrap replicates may leave a system without a win or a loss (no maximum-likelihood fit):
+# they are fitted with at least this penalty, which barely moves well-posed replicates and keeps
+# the others finite (their strengths reach ~±10, widening the interval, as they should).
+_BOOT_ALPHA = 1e-4
 
 
 def wins_matrix(
@@ -37,34 +42,48 @@ def wins_matrix(
     return out
 
 
-def fit_wins(
-    wins: NDArray[Any], *, alpha: float = 0.0, max_iter: int = 100, tol: float = 1e-10
-) -> NDArray[np.float64]:
-    """Centred log-strengths from wins matrices ``(k, k)`` or a batch ``(B, k, k)``."""
-    w = np.asarray(wins, dtype=np.float64)
-    single = w.ndim == 2
-    w = w[None] if single else w
+def _newton(
+    w: NDArray[np.float64], alpha: float, max_iter: int, tol: float
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """Batched Newton iterations on ``(B, k, k)`` wins: centred θ ``(B, k)``, converged ``(B,)``."""
     b, k, _ = w.shape
     games = w + w.transpose(0, 2, 1)
     won = w.sum(axis=2)
     theta = np.zeros((b, k))
-    eye = np.eye(k)
     # H is a weighted graph Laplacian (singular along the all-ones vector): adding J/k pins the
-    # step to mean zero without changing it, since the gradient is orthogonal to ones.
-    pin = np.ones((k, k)) / k
+    # step to mean zero without changing it, since the gradient is orthogonal to ones. The tiny
+    # ridge only keeps the solve defined for a system without games.
+    regular = np.ones((k, k)) / k + _RIDGE * np.eye(k)
+    size = np.full((b, 1), np.inf)
     for _ in range(max_iter):
         p = expit(theta[:, :, None] - theta[:, None, :])
         grad = won - (games * p).sum(axis=2) - 2 * alpha * theta
         weight = games * p * (1 - p)
-        hess = -weight + eye * (weight.sum(axis=2)[:, :, None] + 2 * alpha) + pin
+        hess = -weight + np.eye(k) * (weight.sum(axis=2)[:, :, None] + 2 * alpha) + regular
         step = np.linalg.solve(hess, grad[:, :, None])[:, :, 0]
         size = np.abs(step).max(axis=1, keepdims=True)
-        step = step * np.minimum(1.0, _MAX_STEP / np.maximum(size, 1e-300))
-        theta = theta + step
+        theta = theta + step * np.minimum(1.0, _MAX_STEP / np.maximum(size, 1e-300))
         if float(size.max()) < tol:
             break
-    theta = theta - theta.mean(axis=1, keepdims=True)
-    out: NDArray[np.float64] = theta[0] if single else theta
+    return theta - theta.mean(axis=1, keepdims=True), size[:, 0] < tol
+
+
+def fit_wins(
+    wins: NDArray[Any], *, alpha: float = 0.0, max_iter: int = 100, tol: float = 1e-10
+) -> NDArray[np.float64]:
+    """Centred log-strengths from a wins matrix ``(k, k)`` or a batch ``(B, k, k)``.
+
+    Raises ``ValueError`` when the fit does not converge: with ``alpha = 0`` that means no
+    maximum-likelihood fit exists (a system never wins or never loses).
+    """
+    w = np.asarray(wins, dtype=np.float64)
+    theta, converged = _newton(w[None] if w.ndim == 2 else w, alpha, max_iter, tol)
+    if not converged.all():
+        raise ValueError(
+            "Bradley–Terry fit did not converge: some system never wins or never loses "
+            "(the graph of wins is not strongly connected); pass alpha > 0"
+        )
+    out: NDArray[np.float64] = theta[0] if w.ndim == 2 else theta
     return out
 
 
@@ -115,7 +134,10 @@ def bradley_terry_intervals(
         draws = rng.multinomial(n, wins.ravel()[cells] / n, size=size)
         boot = np.zeros((size, wins.size))
         boot[:, cells] = draws
-        reps[start : start + size] = fit_wins(boot.reshape(size, *wins.shape), alpha=alpha)
+        boot_alpha = max(alpha, _BOOT_ALPHA)
+        reps[start : start + size] = _newton(
+            boot.reshape(size, *wins.shape), boot_alpha, 100, 1e-8
+        )[0]
     q = (1 - confidence) / 2
     low, high = np.quantile(reps, [q, 1 - q], axis=0)
     prob = expit(theta[:, None] - theta[None, :])

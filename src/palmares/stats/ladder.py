@@ -10,10 +10,11 @@ paired test: with ``d`` the per-item improvement of the new submission over the 
 
     update  ⇔  mean(d) > s / √n,   s = std(d) (sample, n − 1),
 
-i.e. the improvement exceeds one standard error of the paired difference; the released score
-is then rounded to a multiple of that standard error. Algebra turns the test into
-``Σd > 0 and (Σd)² > Σd²``, which is exact for 0/1 scores (sums of integers): changing a single
-item's answer, whatever it does to the score, never moves the board.
+i.e. the improvement exceeds one standard error of the paired difference (compared, as in the
+paper's reference code, with the best submission's exact score); the released score is then
+rounded to a multiple of that standard error, and never moves down on an update. Algebra turns
+the test into ``Σd > 0 and (Σd)² > Σd²``, which is exact for 0/1 scores (sums of integers):
+changing a single item's answer, whatever it does to the score, never moves the board.
 
 The fixed-step variant (Algorithm 1, ``step=η``) updates when the score beats the *released*
 score by more than η and releases it rounded to a multiple of η.
@@ -82,7 +83,12 @@ def ladder_step(
     # mean(d) > std(d, ddof=1)/√n  ⇔  Σd > 0 and (Σd)² > Σd²  (multiply out; no rounding error
     # for integer-valued scores)
     if total > 0 and total * total > squares:
-        return LadderDecision(True, round_to(score, se), score, se)
+        # The grid changes with the standard error (the first score sits on a coarse one), so
+        # rounding alone could show a lower number after a significant improvement: keep the
+        # public score monotone instead.
+        shown = round_to(score, se)
+        shown = max(shown, released) if higher_is_better else min(shown, released)
+        return LadderDecision(True, shown, score, se)
     return LadderDecision(False, released, score, se)
 
 
