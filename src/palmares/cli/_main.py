@@ -45,6 +45,6 @@ def cli() -> None:
 
 
 def main() -> None:
-    from palmares.cli import _campaign, _eval, _tasks  # noqa: F401  (registers the sub-commands)
+    from palmares.cli import _campaign, _demo, _eval, _tasks  # noqa: F401  (registers them)
 
     cli()

@@ -206,7 +206,24 @@ def _check_value(value: Any, kind: ValueKind, where: dict[str, Any]) -> Any:
                 "chars": [1.0] * width,
                 "tokens": [1.0] * width,
             }
-        problem = f"expected the index of the chosen answer (0, 1, 2…), got {got}"
+        if isinstance(value, dict) and isinstance(value.get("logliks"), list) and value["logliks"]:
+            # per-choice scores, as a model run gives them (what acc_norm needs)
+            logliks = [_to_float(v, "prediction.logliks", where) for v in value["logliks"]]
+            width = len(logliks)
+            out: dict[str, list[float]] = {"logliks": logliks}
+            for key in ("chars", "tokens"):
+                given = value.get(key, [1.0] * width)
+                if not isinstance(given, list) or len(given) != width:
+                    raise InputError(
+                        f"expected {width} values, one per choice", field=f"prediction.{key}",
+                        **where,
+                    )  # fmt: skip
+                out[key] = [_to_float(v, f"prediction.{key}", where) for v in given]
+            return out
+        problem = (
+            "expected the index of the chosen answer (0, 1, 2…) or per-choice scores "
+            f'{{"logliks": [...]}}, got {got}'
+        )
     elif kind is ValueKind.PAIR:
         if isinstance(value, dict) and set(value) == {"first", "second"}:
             return {k: _to_float(value[k], f"prediction.{k}", where) for k in ("first", "second")}

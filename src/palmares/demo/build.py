@@ -1,0 +1,209 @@
+"""Build the demo challenge « Grand défi IA générative en français (démo) » in a database:
+two campaigns of the French pack — one closed, with its frozen leaderboard, one open in its dev
+phase — real systems evaluated live (Gemma 3 270M zero-shot and few-shot) beside baselines
+(random, majority, first choice), each submitted, scored by the worker and ranked with
+intervals. Sizes are chosen so that the demo's own work stays within minutes on 2 cores."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from palmares.campaigns import (
+    Artifacts,
+    add_user,
+    create_campaign,
+    create_system,
+    freeze_ended,
+    register,
+    run_one,
+    set_password,
+    submit_predictions,
+)
+from palmares.demo.systems import (
+    baseline_predictions,
+    few_shot_variant,
+    model_predictions,
+    opened_cache,
+)
+from palmares.store import migrate, open_engine, sessions
+from palmares.tasks import load_task
+
+PACK = Path(__file__).resolve().parents[1] / "packs" / "fr"
+CHALLENGE_ID = "grand-defi-ia-fr"
+CHALLENGE_TITLE = "Grand défi IA générative en français (démo)"
+PASSWORD = "demo-palmares"  # printed by the demo: a local demonstration, not a deployment
+#: arithmetic items generated per campaign (fresh test items each time, from its own seed)
+CALCUL_ITEMS = 40
+
+#: (label, start) → a progress callback for one run
+Progress = Callable[[str], Callable[[int, int], None]]
+
+
+@dataclass
+class Demo:
+    db: str
+    artifacts: Path
+    logins: dict[str, str] = field(default_factory=dict)  # user → role and team, for printing
+    skipped: list[str] = field(default_factory=list)
+    campaigns: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Campaign:
+    slug: str
+    title: str
+    start: datetime  # its dev phase; a test phase follows
+    end: datetime
+    calcul_seed: int
+    anchors_from: str | None = None
+
+
+def _calcul_task(folder: Path, seed: int) -> Path:
+    """The arithmetic task with this campaign's own seed: items no model has seen."""
+    target = folder / f"calcul-fr-{seed}"
+    shutil.copytree(PACK / "calcul-fr", target, dirs_exist_ok=True)
+    (target / "test.json").write_text(json.dumps({"seed": seed, "n": CALCUL_ITEMS}), "utf-8")
+    return target / "task.yaml"
+
+
+def _campaign_yaml(folder: Path, plan: _Campaign, calcul: Path) -> Path:
+    test_end = plan.end + timedelta(days=7)
+    anchors = f"\n  anchors_from: {plan.anchors_from}" if plan.anchors_from else ""
+    body = f"""challenge: {{id: {CHALLENGE_ID}, title: "{CHALLENGE_TITLE}"}}
+campaign:
+  id: {plan.slug}
+  title: "{plan.title}"
+  rules: rules.md{anchors}
+tasks:
+  - {{task: {PACK / "culture-fr" / "task.yaml"}, public_split: fewshot, hidden_split: test}}
+  - {{task: {calcul}, public_split: dev, hidden_split: test}}
+phases:
+  - {{kind: dev, start: {plan.start.date()}, end: {plan.end.date()},
+     quota: {{per_day: 10, total: 100}}, feedback: full, accepts: [predictions, model_file]}}
+  - {{kind: test, start: {plan.end.date()}, end: {test_end.date()},
+     quota: {{total: 3}}, feedback: none, accepts: [predictions]}}
+"""
+    path = folder / f"{plan.slug}.yaml"
+    path.write_text(body, "utf-8")
+    return path
+
+
+RULES = """# Règlement de la démo
+
+- Une équipe par système ; les soumissions sont des fichiers de prédictions (ou un fichier GGUF).
+- Le classement public porte sur la moitié publique du test caché ; la moitié privée décide du
+  classement final, publié à la fin de chaque phase.
+- Tailles réduites pour la démonstration : 163 questions de culture générale, {n} problèmes
+  d'arithmétique par campagne (nouveaux à chaque campagne).
+"""
+
+SYSTEMS = {  # team → (user, how its predictions are made)
+    "Gemma 3 270M · 0-shot": ("gemma0", "model"),
+    "Gemma 3 270M · 5-shot": ("gemma5", "model-fewshot"),
+    "Hasard": ("hasard", "random"),
+    "Majoritaire": ("majoritaire", "majority"),
+    "Premier choix": ("premier", "first"),
+}
+
+
+def build_demo(
+    folder: Path,
+    *,
+    model: Path,
+    progress: Progress,
+    say: Callable[[str], None] = print,
+    now: datetime | None = None,
+) -> Demo:
+    """Create the demo in ``folder`` (its database, artifacts, task copies, predictions)."""
+    now = now or datetime.now(UTC)
+    if folder.exists():
+        shutil.rmtree(folder)  # each demo starts afresh; the model's answers stay cached
+    folder.mkdir(parents=True)
+    (folder / "rules.md").write_text(RULES.format(n=CALCUL_ITEMS), "utf-8")
+    demo = Demo(db=f"sqlite:///{folder / 'palmares.db'}", artifacts=folder / "artifacts")
+    engine = open_engine(demo.db)
+    migrate(engine)
+    db = sessions(engine)
+    artifacts = Artifacts(demo.artifacts)
+    plans = [
+        _Campaign("automne-2026", "Campagne d'automne 2026 (close)",
+                  now - timedelta(days=60), now - timedelta(days=20), 2026_09),
+        _Campaign("printemps-2027", "Campagne de printemps 2027 (ouverte)",
+                  now - timedelta(days=2), now + timedelta(days=30), 2027_03,
+                  anchors_from="automne-2026"),
+    ]  # fmt: skip
+    add_user(db, "orga", "organiser")
+    set_password(db, "orga", PASSWORD)
+    demo.logins["orga"] = "organiser"
+    tokens = {}
+    for team, (user, _) in SYSTEMS.items():
+        tokens[team] = add_user(db, user, "participant", team=team)
+        set_password(db, user, PASSWORD)
+        create_system(db, tokens[team], team, f"démo : {team}", {"kind": SYSTEMS[team][1]})
+        demo.logins[user] = f"participant, équipe « {team} »"
+    with opened_cache(None) as cache:
+        for plan in plans:
+            calcul = _calcul_task(folder / "tasks", plan.calcul_seed)
+            campaign_id = create_campaign(
+                db, _campaign_yaml(folder, plan, calcul), now=plan.start, actor="demo"
+            )
+            demo.campaigns.append(campaign_id)
+            submitted_at = plan.start + timedelta(days=1, hours=2)
+            for team in SYSTEMS:
+                register(db, tokens[team], campaign_id, True, now=plan.start)
+            for task_yaml in (PACK / "culture-fr" / "task.yaml", calcul):
+                _submit_all(
+                    db, artifacts, folder, plan, campaign_id, task_yaml, tokens, model, cache,
+                    progress, submitted_at,
+                )  # fmt: skip
+    say("Scoring the submissions (the worker) …")
+    while run_one(db, artifacts) is not None:
+        pass
+    freeze_ended(db, now)  # the closed campaign's leaderboards are frozen
+    engine.dispose()
+    return demo
+
+
+def _submit_all(
+    db: sessionmaker[Session],
+    artifacts: Artifacts,
+    folder: Path,
+    plan: _Campaign,
+    campaign_id: int,
+    task_yaml: Path,
+    tokens: dict[str, str],
+    model: Path,
+    cache: object,
+    progress: Progress,
+    at: datetime,
+) -> None:
+    from palmares.engine.cache import ResponseCache
+
+    assert isinstance(cache, ResponseCache)
+    task = load_task(task_yaml)
+    task_id = task.spec.id
+    out = folder / "predictions" / plan.slug / task_id
+    multiple_choice = task.protocol is not None and task.protocol.type == "multiple_choice"
+    train = "fewshot" if "fewshot" in task.splits else "dev"
+    for team, (user, how) in SYSTEMS.items():
+        path = out / f"{user}.jsonl"
+        if how == "model":
+            model_predictions(task, model, "test", path, cache, progress(f"{team} · {task_id}"))
+        elif how == "model-fewshot":
+            variant = load_task(few_shot_variant(task_yaml, out / "variant", train, 5))
+            model_predictions(variant, model, "test", path, cache, progress(f"{team} · {task_id}"))
+        elif multiple_choice:
+            baseline_predictions(task, "test", train, how, path)
+        else:
+            continue  # the choice baselines have nothing to say on free answers
+        submit_predictions(
+            db, artifacts, tokens[team], campaign_id, task_id, path, now=at, system=team
+        )
+        at += timedelta(minutes=5)
