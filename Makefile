@@ -14,12 +14,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 	touch $(STAMP)
 
-## make demo: score the bundled example task and print its results table
+## make demo: build the demo challenge (real model runs, baselines, two campaigns) and serve it
+DEMO_PORT ?= 8000
 demo: $(STAMP)
-	$(VENV)/bin/palmares eval \
-	  --task src/palmares/examples/avis-fr/task.yaml \
-	  --predictions src/palmares/examples/avis-fr/baseline.jsonl \
-	  --output runs/demo
+	$(VENV)/bin/palmares demo --folder runs/demo --port $(DEMO_PORT)
 
 ## make lint: ruff (style, imports) and mypy (strict on the pure core, metrics and stats)
 lint: $(STAMP)

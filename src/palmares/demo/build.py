@@ -32,6 +32,7 @@ from palmares.demo.systems import (
     model_predictions,
     opened_cache,
 )
+from palmares.engine.cache import ResponseCache
 from palmares.store import migrate, open_engine, sessions
 from palmares.tasks import load_task
 
@@ -120,6 +121,7 @@ def build_demo(
     progress: Progress,
     say: Callable[[str], None] = print,
     now: datetime | None = None,
+    cache: Path | None = None,
 ) -> Demo:
     """Create the demo in ``folder`` (its database, artifacts, task copies, predictions)."""
     now = now or datetime.now(UTC)
@@ -148,7 +150,7 @@ def build_demo(
         set_password(db, user, PASSWORD)
         create_system(db, tokens[team], team, f"démo : {team}", {"kind": SYSTEMS[team][1]})
         demo.logins[user] = f"participant, équipe « {team} »"
-    with opened_cache(None) as cache:
+    with opened_cache(cache) as answers:
         for plan in plans:
             calcul = _calcul_task(folder / "tasks", plan.calcul_seed)
             campaign_id = create_campaign(
@@ -160,7 +162,7 @@ def build_demo(
                 register(db, tokens[team], campaign_id, True, now=plan.start)
             for task_yaml in (PACK / "culture-fr" / "task.yaml", calcul):
                 _submit_all(
-                    db, artifacts, folder, plan, campaign_id, task_yaml, tokens, model, cache,
+                    db, artifacts, folder, plan, campaign_id, task_yaml, tokens, model, answers,
                     progress, submitted_at,
                 )  # fmt: skip
     say("Scoring the submissions (the worker) …")
@@ -180,13 +182,10 @@ def _submit_all(
     task_yaml: Path,
     tokens: dict[str, str],
     model: Path,
-    cache: object,
+    cache: ResponseCache,
     progress: Progress,
     at: datetime,
 ) -> None:
-    from palmares.engine.cache import ResponseCache
-
-    assert isinstance(cache, ResponseCache)
     task = load_task(task_yaml)
     task_id = task.spec.id
     out = folder / "predictions" / plan.slug / task_id
