@@ -22,6 +22,7 @@ ALLOWED = {
     "campaigns": {"core", "store", "tasks", "engine", "metrics", "stats", "backends", "_version"},
     "web": {"core", "store", "campaigns", "tasks", "engine", "metrics", "stats", "_version"},
     "packs": {"core", "metrics", "stats", "tasks", "_plugins"},
+    "demo": {"core", "backends", "engine", "tasks", "store", "campaigns"},
 }
 CORE_THIRD_PARTY = {"pydantic", "numpy"}
 
