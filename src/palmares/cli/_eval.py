@@ -48,6 +48,13 @@ from palmares.tasks import Task, load_task
 @click.option("--no-cache", is_flag=True, help="ask the model everything again, keep nothing")
 @click.option("--split", default=None, help="dataset split (default: test, or the only one)")
 @click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, exists=True),
+    default=None,
+    help="folder of local dataset copies, laid out like shared/data, read instead of a task's "
+    "public source (default: $PALMARES_DATA_DIR)",
+)
+@click.option(
     "--output",
     type=click.Path(file_okay=False),
     default=None,
@@ -81,6 +88,7 @@ def eval_command(
     cache_path: str | None,
     no_cache: bool,
     split: str | None,
+    data_dir: str | None,
     output: str | None,
     bootstrap: int | None,
     seed: int | None,
@@ -93,7 +101,7 @@ def eval_command(
     """
     if (predictions is None) == (model is None):
         raise InputError("give exactly one of --predictions or --model", field="eval")
-    task = load_task(task_path)
+    task = load_task(task_path, data_dir)
     overrides = {
         k: v
         for k, v in {"bootstrap": bootstrap, "seed": seed, "confidence": confidence}.items()

@@ -20,13 +20,34 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class LocalSpec(_Strict):
+    """Where a local copy of a dataset lies, under a data folder given at run time.
+
+    The task's ``path`` / ``splits`` name the public source (a URL, a Hugging Face id); when a
+    data folder is given (``PALMARES_DATA_DIR`` or ``--data-dir``), each split is read from
+    ``DATA_DIR / local path`` instead, with ``format`` (default: the dataset's). The local copy
+    must have the same fields; the dataset hash says whether it holds the same items.
+    """
+
+    path: str | None = None
+    splits: dict[str, str] | None = None
+    format: str | None = None
+
+    @model_validator(mode="after")
+    def _one_location(self) -> LocalSpec:
+        if (self.path is None) == (self.splits is None):
+            raise ValueError("give exactly one of 'path' or 'splits'")
+        return self
+
+
 class DatasetSpec(_Strict):
     """Where the items are and which fields play which role.
 
     Either ``path`` (one file; its split is named by ``split``, ``test`` by default) or ``splits``
-    (split name → path). Paths are relative to the task YAML; with ``format: hf`` they are
-    Hugging Face dataset ids (or local dataset folders) and ``splits`` maps our split names to the
-    dataset's own.
+    (split name → path). Paths are relative to the task YAML, or URLs (downloaded once into a
+    cache); with ``format: hf`` they are Hugging Face dataset ids (or local dataset folders) and
+    ``splits`` maps our split names to the dataset's own. ``local`` (optional) names a local copy
+    under a data folder given at run time, read instead of the source (see :class:`LocalSpec`).
     """
 
     path: str | None = None
@@ -39,6 +60,7 @@ class DatasetSpec(_Strict):
     reference_field: str | None = None
     slice_fields: list[str] = Field(default_factory=list)
     group_field: str | None = None
+    local: LocalSpec | None = None
 
     @model_validator(mode="after")
     def _one_location(self) -> DatasetSpec:
@@ -46,6 +68,11 @@ class DatasetSpec(_Strict):
             raise ValueError("give exactly one of 'path' or 'splits'")
         if self.splits is not None and not self.splits:
             raise ValueError("'splits' is empty")
+        if self.local is not None and set(self.local_paths) != set(self.split_paths):
+            raise ValueError(
+                f"'local' names splits {sorted(self.local_paths)}, the dataset "
+                f"{sorted(self.split_paths)}: give a local path for each split"
+            )
         return self
 
     @property
@@ -54,6 +81,16 @@ class DatasetSpec(_Strict):
             return dict(self.splits)
         assert self.path is not None
         return {self.split: self.path}
+
+    @property
+    def local_paths(self) -> dict[str, str]:
+        """Split → path under the data folder (empty without ``local``)."""
+        if self.local is None:
+            return {}
+        if self.local.splits is not None:
+            return dict(self.local.splits)
+        assert self.local.path is not None
+        return {self.split: self.local.path}
 
     @property
     def default_split(self) -> str:
@@ -131,6 +168,7 @@ class TaskSpec(_Strict):
         body = self.model_dump(mode="json")
         body["dataset"].pop("path", None)
         body["dataset"].pop("format", None)  # the items' hash already covers the content
+        body["dataset"].pop("local", None)  # another location of the same items
         splits = body["dataset"].pop("splits", None)
         body["dataset"]["split_names"] = sorted(splits) if splits else [self.dataset.split]
         return sha256_hex(canonical_json({"spec": body, "dataset_hash": dataset_hash}))

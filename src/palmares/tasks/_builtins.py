@@ -11,5 +11,5 @@ def register(registry: LoaderRegistry) -> None:
     registry.add("csv", delimited.load_csv)
     registry.add("tsv", delimited.load_tsv)
     registry.add("parquet", parquet.load)
-    registry.add("hf", hf.load)
+    registry.add("hf", hf.load, remote=True)
     registry.add("squad", squad.load)

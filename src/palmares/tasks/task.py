@@ -20,11 +20,28 @@ from palmares.metrics import Metric, metric_registry
 from palmares.tasks._items import build_items
 from palmares.tasks._items_hash import items_hash
 from palmares.tasks._protocol import check_kinds, parse_protocol, protocol_fields
+from palmares.tasks._sources import (
+    SourceUnreachable,
+    cached_path,
+    data_dir_from_env,
+    fetch,
+    is_url,
+    unreachable_hint,
+)
 from palmares.tasks._yaml import read_yaml, validate_model
-from palmares.tasks.loaders import loader_registry
+from palmares.tasks.loaders import Rows, loader_registry
 
 PROTOCOLS = ("predictions", "multiple_choice", "pairs", "generate", "chat", "rank", "classify")
-_REMOTE_FORMATS = ("hf",)
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """Where one split is read from: ``location`` (a path, a URL or an identifier that a remote
+    format resolves), its ``format``, and whether it is the local copy under the data folder."""
+
+    location: str
+    format: str
+    local_copy: bool = False
 
 
 @dataclass
@@ -35,6 +52,8 @@ class Task:
     lines: dict[tuple[str | int, ...], int] = field(default_factory=dict, repr=False)
     #: the validated keys of a model protocol (None for ``predictions``)
     protocol: ModelProtocolSpec | None = None
+    #: the data folder (``PALMARES_DATA_DIR`` / ``--data-dir``): ``dataset.local`` is read there
+    data_dir: Path | None = None
     _items: dict[str, ItemSet] = field(default_factory=dict, repr=False)
     _hashes: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -51,29 +70,43 @@ class Task:
             )
         return split
 
+    def source(self, split: str) -> DataSource:
+        """Where ``split`` is read from: the local copy when a data folder is given and the task
+        names one (``dataset.local``), else the task's own source (file, URL or identifier)."""
+        ds = self.spec.dataset
+        if self.data_dir is not None and ds.local is not None:
+            where = str(self.data_dir / ds.local_paths[split])
+            return DataSource(where, ds.local.format or ds.format, local_copy=True)
+        return DataSource(self.location(split), ds.format)
+
     def location(self, split: str) -> str:
+        """The task's own source of ``split`` (without the data folder): a path resolved against
+        the task's folder, a URL, or the identifier of a remote format."""
         loc = self.spec.dataset.split_paths[split]
-        if self.spec.dataset.format in _REMOTE_FORMATS:
+        if is_url(loc):
+            return loc
+        if loader_registry().is_remote(self.spec.dataset.format):
             # ``ID_OR_FOLDER::SPLIT``: a folder next to the task wins over a hub id
             ident, sep, rest = loc.partition("::")
             local = self.base_dir / ident
             return f"{local}{sep}{rest}" if local.exists() else loc
         return str(self.base_dir / loc)
 
+    def data_here(self, split: str) -> bool:
+        """Whether ``split`` can be read without the network: a local file or folder (the data
+        folder's copy, a file next to the task), or a URL already downloaded into the cache."""
+        src = self.source(split)
+        remote = loader_registry().is_remote(src.format)
+        if is_url(src.location):
+            return not remote and cached_path(src.location).is_file()
+        if remote:
+            return Path(src.location.partition("::")[0]).exists()
+        return Path(src.location).exists()
+
     def items(self, split: str | None = None) -> ItemSet:
         split = self.resolve_split(split)
         if split not in self._items:
-            location = self.location(split)
-            fmt = self.spec.dataset.format
-            if fmt not in _REMOTE_FORMATS and not Path(location).exists():
-                key = "splits" if self.spec.dataset.splits else "path"
-                raise InputError(
-                    f"dataset file not found: {location}",
-                    file=self._name,
-                    line=self._line("dataset", key),
-                    field=f"dataset.{key}",
-                )
-            rows = loader_registry().get(fmt)(location, self.spec.dataset)
+            rows = self._rows(split)
             fields = {} if self.protocol is None else protocol_fields(self.protocol, self._name, {})
             try:
                 self._items[split] = build_items(rows, self.dataset_spec, fields)
@@ -83,6 +116,40 @@ class Task:
                 # a spec key that does not fit the data: point at the key in the task file
                 raise exc.located(file=self._name, line=self._line(*exc.field.split("."))) from None
         return self._items[split]
+
+    def _rows(self, split: str) -> Rows:
+        src = self.source(split)
+        ds = self.spec.dataset
+        remote = loader_registry().is_remote(src.format)
+        location = src.location
+        try:
+            if is_url(location) and not remote:
+                location = str(fetch(location))
+            elif not remote and not Path(location).exists():
+                raise self._not_found(src, split)
+            return loader_registry().get(src.format)(location, ds)
+        except SourceUnreachable as exc:
+            if ds.local is None:
+                raise
+            hint = unreachable_hint(self.spec.id, src.location, ds.local_paths[split])
+            raise SourceUnreachable(f"{hint}. Cause: {exc}") from None
+
+    def _not_found(self, src: DataSource, split: str) -> InputError:
+        if src.local_copy:
+            return InputError(
+                f"dataset file not found: {src.location} (split {split!r} of the local copy "
+                f"under the data folder {self.data_dir}, from PALMARES_DATA_DIR or --data-dir)",
+                file=self._name,
+                line=self._line("dataset", "local"),
+                field="dataset.local",
+            )
+        key = "splits" if self.spec.dataset.splits else "path"
+        return InputError(
+            f"dataset file not found: {src.location}",
+            file=self._name,
+            line=self._line("dataset", key),
+            field=f"dataset.{key}",
+        )
 
     @property
     def dataset_spec(self) -> DatasetSpec:
@@ -125,8 +192,12 @@ class Task:
         return str(self.path) if self.path else self.spec.id
 
 
-def load_task(path: str | Path) -> Task:
-    """Read and validate a task YAML; problems raise :class:`InputError` naming file and line."""
+def load_task(path: str | Path, data_dir: str | Path | None = None) -> Task:
+    """Read and validate a task YAML; problems raise :class:`InputError` naming file and line.
+
+    ``data_dir`` (default: ``$PALMARES_DATA_DIR``) is the folder the task's ``dataset.local``
+    copy is read from, instead of its public source.
+    """
     path = Path(path)
     data, lines = read_yaml(path)
     spec = validate_model(TaskSpec, data, path, lines)
@@ -135,14 +206,17 @@ def load_task(path: str | Path) -> Task:
     def line_of(*loc: str | int) -> int | None:
         return lines.get(loc)
 
-    if spec.dataset.format not in loader_registry():
-        raise InputError(
-            f"unknown format {spec.dataset.format!r}; "
-            f"known: {', '.join(loader_registry().names())}",
-            file=name,
-            line=line_of("dataset", "format"),
-            field="dataset.format",
-        )
+    formats: list[tuple[tuple[str, ...], str]] = [(("dataset", "format"), spec.dataset.format)]
+    if spec.dataset.local is not None and spec.dataset.local.format is not None:
+        formats.append((("dataset", "local", "format"), spec.dataset.local.format))
+    for loc, fmt in formats:
+        if fmt not in loader_registry():
+            raise InputError(
+                f"unknown format {fmt!r}; known: {', '.join(loader_registry().names())}",
+                file=name,
+                line=line_of(*loc),
+                field=".".join(loc),
+            )
     if spec.protocol.type not in PROTOCOLS:
         raise InputError(
             f"unknown protocol {spec.protocol.type!r}; known: {', '.join(PROTOCOLS)}",
@@ -186,7 +260,12 @@ def load_task(path: str | Path) -> Task:
     kind = _value_kind(metrics, name, line_of("metrics"))
     check_kinds(spec.protocol.type, kind, name, line_of("metrics"))
     return Task(
-        spec=spec, base_dir=path.resolve().parent, path=path, lines=lines, protocol=protocol
+        spec=spec,
+        base_dir=path.resolve().parent,
+        path=path,
+        lines=lines,
+        protocol=protocol,
+        data_dir=Path(data_dir).expanduser() if data_dir is not None else data_dir_from_env(),
     )
 
 

@@ -1,4 +1,7 @@
-"""The generated tasks' dataset formats: ``calcul-fr``, ``dates-fr`` and ``unites-fr``.
+"""The pack's dataset formats: the generated tasks' ``calcul-fr``, ``dates-fr`` and
+``unites-fr`` (below), and for the tasks on public data ``bbq``
+(:mod:`~palmares.packs.fr.bias`), ``sacrebleu`` (:mod:`~palmares.packs.fr.wmt`), ``rte3-fr`` and
+``allocine``, ``okapi`` (:mod:`~palmares.packs.fr.labels`).
 
 A task of these formats names, for each split, a small JSON *recipe* instead of a data file::
 
@@ -33,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from palmares.core import DatasetSpec, InputError
-from palmares.packs.fr import calcul, dates, unites
+from palmares.packs.fr import bias, calcul, dates, labels, unites, wmt
 from palmares.packs.fr._generation import MAX_ITEMS
 from palmares.tasks.loaders import Loader, LoaderRegistry, Rows
 
@@ -126,3 +129,8 @@ def loader(generator: Generator) -> Loader:
 def register(registry: LoaderRegistry) -> None:
     for name, generator in GENERATORS.items():
         registry.add(name, loader(generator))
+    registry.add(bias.NAME, bias.load, remote=True)  # a folder or a URL prefix
+    registry.add(wmt.NAME, wmt.load, remote=True)  # a sacrebleu test set name
+    for name in labels.LABEL_WORDS:
+        registry.add(name, labels.loader(name))
+    registry.add("okapi", labels.load_okapi)

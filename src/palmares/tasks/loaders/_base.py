@@ -36,9 +36,19 @@ Loader = Callable[[str, DatasetSpec], Rows]
 class LoaderRegistry:
     def __init__(self) -> None:
         self._loaders: dict[str, Loader] = {}
+        self._remote: set[str] = set()
 
-    def add(self, fmt: str, loader: Loader) -> None:
+    def add(self, fmt: str, loader: Loader, *, remote: bool = False) -> None:
+        """``remote``: the loader resolves its locations itself (hub ids, URL prefixes, folders);
+        otherwise a location is a file, relative to the task or a URL downloaded for it."""
         self._loaders[fmt] = loader
+        if remote:
+            self._remote.add(fmt)
+        else:
+            self._remote.discard(fmt)
+
+    def is_remote(self, fmt: str) -> bool:
+        return fmt in self._remote
 
     def names(self) -> list[str]:
         return sorted(self._loaders)

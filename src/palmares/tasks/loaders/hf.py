@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from palmares.core import DatasetSpec, InputError
+from palmares.tasks._sources import SourceUnreachable
 from palmares.tasks.loaders._base import Rows
 
 
@@ -36,6 +37,8 @@ def load(location: str, spec: DatasetSpec) -> Rows:
             ds = ds[hf_split] if hasattr(ds, "keys") else ds
         else:
             ds = ds_lib.load_dataset(ident, spec.name, split=hf_split)
+    except ConnectionError as exc:  # offline mode (HF_HUB_OFFLINE), no network, hub down
+        raise SourceUnreachable(f"cannot load dataset: {exc}", file=location) from None
     except Exception as exc:  # datasets raises many types; all mean "cannot load"
         raise InputError(f"cannot load dataset: {exc}", file=location) from None
     columns = {name: list(ds[name]) for name in ds.column_names}
