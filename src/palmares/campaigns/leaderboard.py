@@ -1,9 +1,14 @@
 """Leaderboards: per phase and task, each team's latest scored submission, with its interval.
 
 ``part="public"`` is what is shown during the phase; ``part="private"`` decides the final ranking.
-Teams are ordered by the primary metric's value, in its better direction; the interval says
-which differences are real (significance groups come with issue #6). Each row also carries its
-scores per slice (``slices``), so a page can rank the same rows on one slice without a query.
+Teams are ordered by the primary metric's value, in its better direction. Each row carries its
+interval, and which differences are real: ``rank_interval`` (a bootstrap interval of its rank)
+and ``group`` (letters: rows sharing one are not significantly different), from
+``campaigns.significance``. Each row also carries its scores per slice (``slices``), so a page
+can rank the same rows on one slice without a query.
+
+In a phase with ``ladder`` feedback, non-staff see on the public part, until the phase ends,
+each team's *released* score instead (:func:`ladder_board`, ``campaigns.ladder``).
 """
 
 from __future__ import annotations
@@ -14,8 +19,10 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from palmares.campaigns.significance import annotate
 from palmares.metrics import metric_registry
 from palmares.store import CampaignTask, Phase, ScoreRecord, Submission, System, Team
+from palmares.store.models import LadderState
 
 
 def public_board_withheld(phase: Phase, now: datetime) -> bool:
@@ -30,7 +37,11 @@ def leaderboard(
     task_id: str,
     phase_kind: str,
     part: Literal["public", "private"] = "public",
+    *,
+    significance: bool = True,
 ) -> list[dict[str, Any]]:
+    """Each team's latest scored submission on the hidden split, ranked, with its interval,
+    and (``significance``) its rank interval and group."""
     with db() as session:
         rows = session.execute(
             select(Submission, ScoreRecord, Team.name, System.name)
@@ -70,7 +81,104 @@ def leaderboard(
                 "slices": stored.get("slices", {}),
             }
         )
-    return ranked(board)
+    return _compared(db, ranked(board), part) if significance else ranked(board)
+
+
+def _compared(
+    db: sessionmaker[Session], board: list[dict[str, Any]], part: str
+) -> list[dict[str, Any]]:
+    if not board:
+        return board
+    return annotate(db, board, part, higher_is_better(board[0]["metric"]))
+
+
+def ladder_board(
+    db: sessionmaker[Session], campaign_id: int, task_id: str, phase_kind: str
+) -> list[dict[str, Any]]:
+    """The public board of a ``ladder`` phase: per team, the submission the Ladder last
+    accepted and its released score (no interval, no other metric, no slice: they would show
+    more of the public items than the Ladder releases), ranked, with rank intervals and groups
+    of those submissions."""
+    with db() as session:
+        rows = session.execute(
+            select(LadderState, ScoreRecord, Team.name, System.name)
+            .join(Submission, Submission.id == LadderState.submission_id)
+            .join(ScoreRecord, ScoreRecord.submission_id == LadderState.submission_id)
+            .join(Team, Team.id == LadderState.team_id)
+            .outerjoin(System, System.id == Submission.system_id)
+            .join(Phase, Phase.id == LadderState.phase_id)
+            .join(CampaignTask, CampaignTask.id == LadderState.campaign_task_id)
+            .where(
+                Phase.campaign_id == campaign_id,
+                Phase.kind == phase_kind,
+                CampaignTask.task_id == task_id,
+            )
+            .order_by(Team.name)
+        ).all()
+    board = []
+    for state, record, team, system in rows:
+        metric = record.primary_metric
+        n = record.public["scores"][metric]["n"]
+        released = float(state.released)
+        board.append(
+            {
+                "team": team,
+                "system": system,
+                "submission": state.submission_id,
+                "metric": metric,
+                "value": released,
+                "ci": None,
+                "n": n,
+                "scores": {metric: {"value": released, "ci": None, "n": n, "method": "ladder"}},
+                "slices": {},
+            }
+        )
+    return _compared(db, ranked(board), "public")
+
+
+def ladder_released(
+    db: sessionmaker[Session], campaign_id: int, task_id: str, phase_kind: str
+) -> dict[str, dict[str, Any]]:
+    """Per team: the Ladder's released score and the submission it is for (for staff)."""
+    with db() as session:
+        rows = session.execute(
+            select(Team.name, LadderState.submission_id, LadderState.released)
+            .join(Team, Team.id == LadderState.team_id)
+            .join(Phase, Phase.id == LadderState.phase_id)
+            .join(CampaignTask, CampaignTask.id == LadderState.campaign_task_id)
+            .where(
+                Phase.campaign_id == campaign_id,
+                Phase.kind == phase_kind,
+                CampaignTask.task_id == task_id,
+            )
+        ).all()
+    return {team: {"submission": sid, "released": value} for team, sid, value in rows}
+
+
+def shows_ladder(phase: Phase, part: str, now: datetime, staff: bool) -> bool:
+    """Does this viewer see the Ladder's released scores (rather than exact ones) here?"""
+    return phase.feedback == "ladder" and part == "public" and not staff and phase.ends_at > now
+
+
+def board_view(
+    db: sessionmaker[Session],
+    campaign_id: int,
+    task_id: str,
+    phase: Phase,
+    part: Literal["public", "private"],
+    now: datetime,
+    staff: bool,
+) -> tuple[list[dict[str, Any]], bool]:
+    """The board as this viewer may see it (the API and the pages share it), and whether it
+    shows the Ladder's released scores. Staff see exact scores, and under a ``ladder`` phase
+    each row's ``ladder`` (the team's released score and its submission)."""
+    if shows_ladder(phase, part, now, staff):
+        return ladder_board(db, campaign_id, task_id, phase.kind), True
+    board = as_shown(leaderboard(db, campaign_id, task_id, phase.kind, part), phase, now, staff)
+    if staff and phase.feedback == "ladder" and part == "public":
+        released = ladder_released(db, campaign_id, task_id, phase.kind)
+        board = [{**row, "ladder": released.get(row["team"])} for row in board]
+    return board, False
 
 
 def higher_is_better(metric: str) -> bool:

@@ -1,6 +1,7 @@
 """What organisers do to a running campaign, one transaction and one audit event each: create it
-from the text of its YAML (the organiser console), change a phase's quotas, feedback and
-leaderboard visibility, and rescore a submission (its job queued again)."""
+from the text of its YAML (the organiser console), change a phase's quotas, feedback (``ladder``
+included, with its step) and leaderboard visibility, and rescore a submission (its job queued
+again)."""
 
 from __future__ import annotations
 
@@ -16,11 +17,12 @@ from palmares.campaigns.service import Forbidden, create_campaign
 from palmares.campaigns.spec import CampaignSpec
 from palmares.core import InputError
 from palmares.store import CampaignTask, Job, Phase, ScoreRecord, Submission, User
+from palmares.store.models import ScoreEvidence
 from palmares.tasks._yaml import Loc, _line_of, read_yaml, validate_model
 
 #: the roles that may act on campaigns (auditors read only)
 ORGANISERS = ("admin", "organiser")
-FEEDBACK = ("full", "rounded", "none")
+FEEDBACK = ("full", "rounded", "none", "ladder")
 VISIBILITY = ("public", "hidden")
 
 
@@ -105,6 +107,23 @@ def _limit(value: int | str | None, field: str) -> int | None:
     return number
 
 
+def _step(value: float | str | None, field: str) -> float | None:
+    """A Ladder step from a form: a number > 0, or empty for the parameter-free Ladder."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        raise InputError("the Ladder's step is a number (or empty: no step)", field=field) from None
+    if not number > 0 or number == float("inf"):
+        raise InputError("the Ladder's step is a positive number", field=field)
+    return number
+
+
+#: ``update_phase(ladder_step=KEEP)``: leave the phase's step as it is
+KEEP = "keep"
+
+
 def update_phase(
     db: sessionmaker[Session],
     phase_id: int,
@@ -115,11 +134,17 @@ def update_phase(
     leaderboard: str,
     actor: str,
     now: datetime | None = None,
+    ladder_step: float | str | None = KEEP,
 ) -> None:
-    """Change a phase's quotas (``None`` or empty: unlimited), feedback and leaderboard
-    visibility; the audit event keeps the values before and after."""
+    """Change a phase's quotas (``None`` or empty: unlimited), feedback, leaderboard
+    visibility and Ladder step (``None`` or empty: the parameter-free Ladder; ``KEEP``, the
+    default: unchanged); the audit event keeps the values before and after. Turning a phase to
+    ``ladder`` feedback mid-phase: a team appears on its public board from its next scored
+    submission."""
     per_day = _limit(quota_per_day, "quota_per_day")
     total = _limit(quota_total, "quota_total")
+    keep_step = isinstance(ladder_step, str) and ladder_step == KEEP
+    step = None if keep_step else _step(ladder_step, "ladder_step")
     if feedback not in FEEDBACK:
         raise InputError(f"feedback is one of {', '.join(FEEDBACK)}", field="feedback")
     if leaderboard not in VISIBILITY:
@@ -132,6 +157,8 @@ def update_phase(
         before = _settings(phase)
         phase.quota_per_day, phase.quota_total = per_day, total
         phase.feedback, phase.leaderboard = feedback, leaderboard
+        if not keep_step:
+            phase.ladder_step = step
         payload = {
             "campaign": phase.campaign_id,
             "phase": phase.kind,
@@ -147,6 +174,7 @@ def _settings(phase: Phase) -> dict[str, object]:
         "quota_total": phase.quota_total,
         "feedback": phase.feedback,
         "leaderboard": phase.leaderboard,
+        "ladder_step": phase.ladder_step,
     }
 
 
@@ -154,8 +182,10 @@ def rescore(
     db: sessionmaker[Session], submission_id: str, actor: str, now: datetime | None = None
 ) -> None:
     """Queue a submission's job again (after a fix to a task or to the scoring): its old scores
-    are removed, its attempts and error cleared; the next worker scores it afresh. Refused while
-    a worker holds the job under a live lease."""
+    and evidence are removed, its attempts and error cleared; the next worker scores it afresh
+    (in a ``ladder`` phase, it is decided again against the team's best; when it was the best,
+    the team's Ladder restarts from it). Refused while a worker holds the job under a live
+    lease."""
     now = now or datetime.now(UTC)
     with db.begin() as session:
         job = session.scalar(
@@ -169,6 +199,7 @@ def rescore(
         entry = session.get(CampaignTask, submission.campaign_task_id)
         previous = job.status
         session.execute(delete(ScoreRecord).where(ScoreRecord.submission_id == submission_id))
+        session.execute(delete(ScoreEvidence).where(ScoreEvidence.submission_id == submission_id))
         job.status, job.attempts, job.error = "queued", 0, None
         job.worker, job.lease_until = None, None
         session.execute(

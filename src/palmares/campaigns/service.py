@@ -128,6 +128,7 @@ def create_campaign(
                     feedback=phase.feedback,
                     leaderboard=phase.leaderboard,
                     accepts=list(phase.accepts),
+                    ladder_step=phase.ladder_step,
                 )
             )
         tasks_seen = [{"id": t.spec.id, "hash": t.hash} for _, t in tasks]

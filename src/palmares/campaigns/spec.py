@@ -34,7 +34,13 @@ class PhaseSpec(_Strict):
     start: datetime
     end: datetime
     quota: QuotaSpec = QuotaSpec()
-    feedback: Literal["full", "rounded", "none"] = "full"
+    feedback: Literal["full", "rounded", "none", "ladder"] = "full"
+    ladder_step: float | None = Field(
+        default=None,
+        gt=0,
+        description="with feedback ladder: the fixed step η (in the primary metric's units); "
+        "absent: the parameter-free Ladder",
+    )
     leaderboard: Literal["public", "hidden"] = "public"
     accepts: list[SubmissionKind] = Field(default=["predictions"], min_length=1)
 
@@ -52,6 +58,8 @@ class PhaseSpec(_Strict):
     def _ordered(self) -> PhaseSpec:
         if self.end <= self.start:
             raise ValueError("the phase ends before it starts")
+        if self.ladder_step is not None and self.feedback != "ladder":
+            raise ValueError("ladder_step is for a phase with feedback: ladder")
         return self
 
 

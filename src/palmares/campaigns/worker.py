@@ -3,7 +3,9 @@
 While it scores, a heartbeat thread extends the job's lease; if the process dies (``kill -9``),
 the lease runs out and another worker claims the job again. The scores and the job's end are
 written in one transaction that first checks the job is still this worker's, and the scores
-table has one row per submission, so a job is never scored twice.
+table has one row per submission, so a job is never scored twice. The same transaction keeps
+the evidence the leaderboard's statistics need (``scoring.Evidence``, server-side only) and, in
+a phase with ``ladder`` feedback, makes the Ladder's decision (``campaigns.ladder``).
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ from palmares.backends import Backend, backend_registry
 from palmares.campaigns.artifacts import Artifacts
 from palmares.campaigns.audit import record
 from palmares.campaigns.jobs import claim, heartbeat, holds
-from palmares.campaigns.scoring import score_parts
+from palmares.campaigns.ladder import decide
+from palmares.campaigns.scoring import Evidence, score_parts_with_evidence
 from palmares.campaigns.snapshots import freeze_ended
 from palmares.core import ItemSet, PalmaresError, Predictions
 from palmares.engine import Scorer, run_model
-from palmares.store import CampaignTask, Job, ScoreRecord, Submission
+from palmares.store import CampaignTask, Job, Phase, ScoreRecord, Submission
+from palmares.store.models import ScoreEvidence
 from palmares.tasks import Task, load_task
 
 Clock = Callable[[], datetime]
@@ -85,6 +89,7 @@ def _process(
         entry = session.get(CampaignTask, submission.campaign_task_id)
         assert entry is not None
     per_item: list[dict[str, object]] | None = None
+    evidence: dict[str, Evidence | None] = {}
     try:
         task = load_task(entry.spec_path)
         seed = f"{entry.campaign_id}:{entry.task_id}"
@@ -92,7 +97,9 @@ def _process(
             parts, per_item = _public_split(task, entry, submission, artifacts)
         else:
             source, items = _predictions(task, entry, submission, artifacts)
-            parts = score_parts(task, entry.hidden_split, source, seed, items)
+            parts, evidence = score_parts_with_evidence(
+                task, entry.hidden_split, source, seed, items
+            )
         error = None
     except PalmaresError as exc:  # the file was checked at submission: this is unexpected
         parts, error = None, f"scoring failed: {exc}"
@@ -101,22 +108,29 @@ def _process(
     with db.begin() as session:
         if not holds(session, job_id, worker):
             return  # the lease was lost and the job handed over: the new holder records it
+        decision: dict[str, Any] | None = None
         if parts is None:
             session.execute(
                 update(Job).where(Job.id == job_id).values(status="failed", error=error)
             )
             status = "failed"
         else:
-            session.add(
-                ScoreRecord(
-                    submission_id=submission.id,
-                    public=parts["public"],
-                    private=parts["private"],
-                    items=per_item,
-                    primary_metric=task.spec.primary_metric,
-                    computed_at=clock(),
-                )
+            score = ScoreRecord(
+                submission_id=submission.id,
+                public=parts["public"],
+                private=parts["private"],
+                items=per_item,
+                primary_metric=task.spec.primary_metric,
+                computed_at=clock(),
             )
+            for part, found in evidence.items():
+                if found is not None:
+                    session.add(_evidence_row(submission.id, part, found))
+            phase = session.get(Phase, submission.phase_id)
+            if phase is not None and phase.feedback == "ladder" and submission.split == "hidden":
+                decision = decide(session, submission, phase, evidence.get("public"), clock())
+                score.ladder = decision
+            session.add(score)
             status = "scored"
         session.execute(
             update(Submission).where(Submission.id == submission.id).values(status=status)
@@ -129,7 +143,23 @@ def _process(
                 "public": parts["public"]["scores"][metric]["value"],
                 "private": parts["private"]["scores"][metric]["value"],
             }
+            if decision is not None:
+                summary["ladder"] = {k: decision[k] for k in ("accepted", "released", "best")}
         record(session, worker, "submission.score", summary, clock())
+
+
+def _evidence_row(submission_id: str, part: str, found: Evidence) -> ScoreEvidence:
+    return ScoreEvidence(
+        submission_id=submission_id,
+        part=part,
+        metric=found.metric,
+        kind=found.kind,
+        items_digest=found.items_digest,
+        n=found.n,
+        value=found.value,
+        replicates=found.replicates_blob(),
+        items=found.items_blob(),
+    )
 
 
 def _public_split(

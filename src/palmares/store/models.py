@@ -7,7 +7,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Dialect, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -90,7 +101,10 @@ class Phase(Base):
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     quota_per_day: Mapped[int | None] = mapped_column(Integer, nullable=True)
     quota_total: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    feedback: Mapped[str] = mapped_column(String(20))  # full, rounded, none
+    feedback: Mapped[str] = mapped_column(String(20))  # full, rounded, none, ladder
+    #: with ``ladder`` feedback: the fixed step η of Blum & Hardt's Algorithm 1 (in the primary
+    #: metric's units); None: the parameter-free Ladder (a paired test against the team's best)
+    ladder_step: Mapped[float | None] = mapped_column(Float, nullable=True)
     #: "public": anyone sees the public part's ranking during the phase; "hidden": staff only
     leaderboard: Mapped[str] = mapped_column(String(10), default="public", server_default="public")
     accepts: Mapped[list[str]] = mapped_column(JSON)
@@ -192,6 +206,46 @@ class ScoreRecord(Base):
     items: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
     primary_metric: Mapped[str] = mapped_column(String(100))
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: in a phase with ``ladder`` feedback, the Ladder's decision on this submission
+    #: (``accepted``, ``released``: the team's public score after it, ``best``, ``precision``)
+    ladder: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class ScoreEvidence(Base):
+    """What the leaderboard's statistics need of a scored submission on one part (public,
+    private) of the hidden split; read by the server only, never sent in a response or a page.
+
+    ``replicates``: the primary metric on ``B`` bootstrap resamples of the part's items, drawn
+    from a seed fixed per campaign, task and part, so that every submission is resampled with
+    the same items (paired: rank intervals and pairwise tests compare columns of these);
+    ``items``: per-item primary scores (a mean metric, NaN outside its denominator) or per-item
+    sufficient statistics (a corpus metric), as an ``.npz`` archive (the Ladder reads them)."""
+
+    __tablename__ = "score_evidence"
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    part: Mapped[str] = mapped_column(String(10), primary_key=True)  # public, private
+    metric: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(10))  # mean, corpus
+    #: SHA-256 of the part's item ids in order: only evidence on the same items is compared
+    items_digest: Mapped[str] = mapped_column(String(64))
+    n: Mapped[int] = mapped_column(Integer)
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    replicates: Mapped[bytes] = mapped_column(LargeBinary)  # float64, B values
+    items: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LadderState(Base):
+    """The Ladder of one team on one task in one phase: its best submission so far and the
+    public score released for it. Updated in the worker's scoring transaction only."""
+
+    __tablename__ = "ladder_states"
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), primary_key=True)
+    phase_id: Mapped[int] = mapped_column(ForeignKey("phases.id"), primary_key=True)
+    campaign_task_id: Mapped[int] = mapped_column(ForeignKey("campaign_tasks.id"), primary_key=True)
+    submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"))
+    released: Mapped[float] = mapped_column(Float)
+    precision: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Snapshot(Base):

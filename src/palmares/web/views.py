@@ -1,9 +1,11 @@
 """A submission as its viewer may see it: scores only as the phase's feedback policy allows
-(``full``, ``rounded`` to 2 decimals, or ``none``), staff always in full. Shared by the API and
-the pages so that the two can never disagree."""
+(``full``, ``rounded`` to 2 decimals, ``none``, or ``ladder``: until the phase ends, only the
+public score the Ladder released after this submission, and whether it accepted it), staff
+always in full. Shared by the API and the pages so that the two can never disagree."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -39,7 +41,21 @@ def submission_view(s: Session, user: User, submission: Submission) -> dict[str,
     feedback = "full" if is_staff(user) else phase.feedback
     scores: dict[str, Any] | None = None
     slices: dict[str, Any] | None = None
-    if record is not None and feedback != "none":
+    decided = None if record is None or record.ladder is None else record.ladder
+    ladder = None if decided is None else {k: decided[k] for k in ("accepted", "released")}
+    # the public split's references are public; once the phase ends, nothing is withheld
+    if feedback == "ladder" and (
+        submission.split == "public" or phase.ends_at <= datetime.now(UTC)
+    ):
+        feedback = "full"
+    if record is not None and feedback == "ladder":
+        if decided is not None:  # none: scored before the phase turned to the Ladder
+            metric = record.primary_metric
+            n = record.public["scores"][metric]["n"]
+            released = decided["released"]
+            scores = {metric: {"value": released, "ci": None, "n": n, "method": "ladder"}}
+            slices = {}
+    elif record is not None and feedback != "none":
         scores = record.public["scores"]
         slices = record.public.get("slices") or {}
         if feedback == "rounded":
@@ -62,4 +78,5 @@ def submission_view(s: Session, user: User, submission: Submission) -> dict[str,
         "scores": scores,
         "slices": slices,
         "primary_metric": None if record is None else record.primary_metric,
+        "ladder": ladder,
     }

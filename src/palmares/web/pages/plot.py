@@ -1,6 +1,6 @@
 """A forest plot of leaderboard intervals, as inline SVG drawn on the server (readable without
-JavaScript, no charting library to vendor). Labels are escaped: team and system names are
-user input."""
+JavaScript, no charting library to vendor), each row's significance group at its right. Labels
+are escaped: team and system names are user input."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from markupsafe import Markup, escape
 ROW_HEIGHT = 22
 LABEL_WIDTH = 220
 PLOT_WIDTH = 360
+GROUP_WIDTH = 60  # the column of group letters, right of the axis
 
 
 def forest_plot(rows: list[dict[str, Any]], title: str) -> Markup:
@@ -31,9 +32,10 @@ def forest_plot(rows: list[dict[str, Any]], title: str) -> Markup:
         return float(LABEL_WIDTH + (value - low) / (high - low) * PLOT_WIDTH)
 
     height = ROW_HEIGHT * (len(rows) + 1)
+    width = LABEL_WIDTH + PLOT_WIDTH + 20 + GROUP_WIDTH
     parts = [
-        f'<svg class="forest" role="img" width="{LABEL_WIDTH + PLOT_WIDTH + 20}" '
-        f'height="{height}" viewBox="0 0 {LABEL_WIDTH + PLOT_WIDTH + 20} {height}">',
+        f'<svg class="forest" role="img" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}">',
         f"<title>{escape(title)}</title>",
     ]
     for i, row in enumerate(rows):
@@ -51,6 +53,11 @@ def forest_plot(rows: list[dict[str, Any]], title: str) -> Markup:
             )
         if row["value"] is not None:
             parts.append(f'<circle cx="{x(row["value"]):.1f}" cy="{y:.1f}" r="4" />')
+        if row.get("group"):
+            parts.append(
+                f'<text x="{LABEL_WIDTH + PLOT_WIDTH + 20}" y="{y + 4:.1f}" font-size="12">'
+                f'<tspan class="group">{escape(row["group"])}</tspan></text>'
+            )
     axis_y = ROW_HEIGHT * len(rows) + 6
     parts.append(
         f'<text x="{LABEL_WIDTH}" y="{axis_y + 10}" font-size="11">{low:.3f}</text>'

@@ -20,8 +20,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
-from palmares.campaigns import is_registered, leaderboard, progress, public_board_withheld
-from palmares.campaigns.leaderboard import as_shown, slice_board, slice_options
+from palmares.campaigns import is_registered, progress, public_board_withheld
+from palmares.campaigns.leaderboard import board_view, slice_board, slice_options
 from palmares.core import InputError
 from palmares.store import Campaign, CampaignTask, Challenge, Phase, Submission
 from palmares.tasks import load_task
@@ -352,8 +352,10 @@ def leaderboard_page(
     private_open = seen.staff or ended
     withheld = public_board_withheld(row, now) and not seen.staff
     hidden = withheld if part == "public" else not private_open
-    rows = [] if hidden else leaderboard(db, campaign_id, task_id, phase, part)
-    rows = as_shown(rows, row, now, seen.staff)
+    rows: list[dict[str, Any]] = []
+    ladder = False
+    if not hidden:
+        rows, ladder = board_view(db, campaign_id, task_id, row, part, now, seen.staff)
     options = slice_options(rows)
     field, _sep, value = slice.partition(":")
     chosen = slice if (field, value) in options else ""
@@ -379,4 +381,7 @@ def leaderboard_page(
         chosen=chosen,
         slice_field=field if chosen else "",
         slice_value=value if chosen else "",
+        ladder=ladder,
+        ladder_phase=row.feedback == "ladder" and not ended,
+        grouped=any(r.get("group") for r in shown),
     )

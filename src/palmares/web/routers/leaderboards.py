@@ -1,7 +1,9 @@
-"""``/api/campaigns/{id}/tasks/{task}/leaderboard``: the ranking with intervals.
+"""``/api/campaigns/{id}/tasks/{task}/leaderboard``: the ranking with intervals, rank intervals
+and significance groups (``significance`` says how they are computed).
 
-The public part is shown to anyone while a phase's feedback allows it; the private part, which
-decides the final ranking, only to organisers and auditors until the phase has ended.
+The public part is shown to anyone while a phase's feedback allows it (with ``ladder``
+feedback: each team's released score, ``"ladder": true``); the private part, which decides the
+final ranking, only to organisers and auditors until the phase has ended.
 """
 
 from __future__ import annotations
@@ -15,12 +17,12 @@ from sqlalchemy import select
 from palmares.campaigns import (
     Forbidden,
     is_staff,
-    leaderboard,
     progress,
     public_board_withheld,
     snapshots,
 )
-from palmares.campaigns.leaderboard import as_shown
+from palmares.campaigns.leaderboard import board_view
+from palmares.campaigns.significance import METHOD
 from palmares.core import InputError
 from palmares.store import Phase
 from palmares.web.deps import DB, ArtifactsDep, OptionalUser
@@ -47,8 +49,15 @@ def get_leaderboard(
         raise Forbidden(f"the {phase} phase shows no leaderboard before it ends")
     if part == "private" and not staff and row.ends_at > now:
         raise Forbidden("the private leaderboard is published when the phase ends")
-    board = as_shown(leaderboard(db, campaign_id, task_id, phase, part), row, now, staff)
-    return {"phase": phase, "part": part, "task": task_id, "rows": board}
+    board, ladder = board_view(db, campaign_id, task_id, row, part, now, staff)
+    return {
+        "phase": phase,
+        "part": part,
+        "task": task_id,
+        "rows": board,
+        "ladder": ladder,
+        "significance": METHOD,
+    }
 
 
 @router.get("/{campaign_id}/tasks/{task_id}/snapshots")
