@@ -46,3 +46,33 @@ def test_pair_predictions_are_two_log_likelihoods() -> None:
     }
     with pytest.raises(InputError, match=r"p\.jsonl:1: prediction: expected \{"):
         _check_value([1, 2], ValueKind.PAIR, where)
+
+
+def _letter_task(tmp_path: Path, answer_is: str | None = None) -> Path:
+    rows = [
+        {"id": "q1", "question": "Lettre ?", "options": ["C", "B", "A", "D"], "key": "C"},
+        {"id": "q2", "question": "Couleur ?", "options": ["rouge", "vert"], "key": "B"},
+    ]
+    (tmp_path / "d.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows), "utf-8")
+    extra = f", answer_is: {answer_is}" if answer_is else ""
+    (tmp_path / "task.yaml").write_text(
+        "id: lettres\nversion: 1\ntitle: L\nlanguage: fr\nlicense: CC0-1.0\n"
+        "dataset: {path: d.jsonl, format: jsonl, id_field: id}\n"
+        "protocol: {type: multiple_choice, context: '{{ question }}', choices_field: options,"
+        f" answer_field: key{extra}}}\nmetrics: [acc]\n",
+        "utf-8",
+    )
+    return tmp_path / "task.yaml"
+
+
+def test_letter_answers_are_scored_and_an_ambiguous_letter_is_refused(tmp_path: Path) -> None:
+    preds = tmp_path / "p.jsonl"
+    preds.write_text('{"id": "q1", "prediction": 2}\n{"id": "q2", "prediction": 1}\n')
+    # option "C" is choice 0, the letter C is choice 2: auto cannot tell which is meant
+    with pytest.raises(InputError, match="answer_is") as found:
+        Scorer(load_task(_letter_task(tmp_path))).score_file(str(preds))
+    assert found.value.line == 1
+    result = Scorer(load_task(_letter_task(tmp_path, "letter"))).score_file(str(preds))
+    assert result.table.scores["acc"].value == 1.0  # letters C and B: choices 2 and 1
+    with pytest.raises(InputError, match="'B' is not the text"):  # named file, line, field
+        Scorer(load_task(_letter_task(tmp_path, "text")))

@@ -34,6 +34,8 @@ class MultipleChoiceSpec(_Keys):
     choices_field: str | None = None
     choice_fields: list[str] | None = Field(default=None, min_length=2)
     answer_field: str
+    #: how the answer names the right choice; ``auto`` tries its text, its index, its letter
+    answer_is: Literal["auto", "index", "letter", "text"] = "auto"
     #: put between the context and each choice (lm-eval's target_delimiter)
     choice_prefix: str = " "
     fewshot: FewshotSpec | None = None

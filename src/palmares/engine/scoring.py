@@ -11,8 +11,17 @@ import pyarrow as pa
 from numpy.typing import NDArray
 
 from palmares._version import __version__
-from palmares.core import InputError, ItemSet, Predictions, Score, ScoreTable, StatisticsSpec
+from palmares.core import (
+    InputError,
+    ItemSet,
+    Predictions,
+    Score,
+    ScoreTable,
+    StatisticsSpec,
+    ValueKind,
+)
 from palmares.engine._prepare import metric_data, prepare_references
+from palmares.engine.protocols import protocol_for
 from palmares.engine.results import RunResult
 from palmares.metrics import CorpusMetric, MeanMetric, Metric, MetricData
 from palmares.stats import Sufficient, bootstrap_totals, mean_interval, percentile_interval
@@ -53,7 +62,11 @@ class Scorer:
         self.task = task
         self.split = task.resolve_split(split)
         self.statistics = statistics or task.spec.statistics
-        self.items: ItemSet = task.items(self.split) if items is None else items
+        if items is None:
+            items = task.items(self.split)
+            if task.value_kind is ValueKind.CHOICE:  # answers as letters or texts → indices
+                items = protocol_for(task, self.split).scored_items(items)
+        self.items: ItemSet = items
         self.kind = task.value_kind
         self.metrics = task.metrics()
         self._refs = prepare_references(self.items, self.kind)

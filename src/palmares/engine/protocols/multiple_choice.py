@@ -52,25 +52,33 @@ class MultipleChoice(ModelProtocol):
         """Index of the right choice among the non-empty ones."""
         choices = self._choices(items, i)
         answer = items.references[i]
-        position: int | None = None
-        if isinstance(answer, int) and not isinstance(answer, bool):
-            position = answer
-        elif isinstance(answer, str):
-            texts = [t for _, t in choices]
-            if answer in texts:
-                return texts.index(answer)
-            if answer.isdigit():
-                position = int(answer)
-            elif len(answer) == 1 and answer.upper() in _LETTERS:
-                position = _LETTERS.index(answer.upper())
+        way = self.spec.answer_is
+        texts = [t for _, t in choices]
         kept = [j for j, _ in choices]
-        if position is None or position not in kept:
+        by_text = texts.index(answer) if isinstance(answer, str) and answer in texts else None
+        position = _position(answer, way)
+        ambiguous = (
+            way == "auto"
+            and by_text is not None
+            and position in kept
+            and kept.index(position) != by_text
+        )
+        if ambiguous:  # e.g. ARC's option "C" whose answer key is the letter C of another one
             raise InputError(
-                f"answer {answer!r} is not the index, letter or text of a non-empty choice",
+                f"answer {answer!r} is both the text of choice {by_text} and the letter or "
+                f"index of another choice: set the protocol's answer_is (letter, index or text)",
                 field=self.spec.answer_field,
                 **items.where(i),
             )
-        return kept.index(position)
+        if way in ("auto", "text") and by_text is not None:
+            return by_text
+        if way != "text" and position is not None and position in kept:
+            return kept.index(position)
+        raise InputError(
+            f"answer {answer!r} is not the {_NAMES[way]} of a non-empty choice",
+            field=self.spec.answer_field,
+            **items.where(i),
+        )
 
     def _context(self, items: ItemSet, i: int) -> str:
         return self.render("context", self.spec.context, item_fields(items, i), items.where(i))
@@ -116,3 +124,21 @@ class MultipleChoice(ModelProtocol):
         if self._shots is not None:
             out["fewshot_ids"] = [self._shots.ids[r] for r in self._shot_rows]
         return out
+
+
+_NAMES = {"auto": "index, letter or text", "index": "index", "letter": "letter", "text": "text"}
+
+
+def _position(answer: object, way: str) -> int | None:
+    """The choice an answer names by index or by letter, as ``way`` allows; None otherwise."""
+    if isinstance(answer, bool):
+        return None
+    if isinstance(answer, int) and way in ("auto", "index"):
+        return answer
+    if not isinstance(answer, str):
+        return None
+    if answer.isdigit() and way in ("auto", "index"):
+        return int(answer)
+    if len(answer) == 1 and answer.upper() in _LETTERS and way in ("auto", "letter"):
+        return _LETTERS.index(answer.upper())
+    return None
