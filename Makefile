@@ -16,8 +16,10 @@ $(STAMP): pyproject.toml
 
 ## make demo: build the demo challenge (real model runs, baselines, two campaigns) and serve it
 DEMO_PORT ?= 8000
+# real-data tasks join the demo when a local copy of the public data is found
+DEMO_DATA ?= $(firstword $(PALMARES_DATA_DIR) $(wildcard ../shared/data))
 demo: $(STAMP)
-	$(VENV)/bin/palmares demo --folder runs/demo --port $(DEMO_PORT)
+	$(VENV)/bin/palmares demo --folder runs/demo --port $(DEMO_PORT) $(if $(DEMO_DATA),--data-dir $(DEMO_DATA))
 
 ## make lint: ruff (style, imports) and mypy (strict on the pure core, metrics and stats)
 lint: $(STAMP)

@@ -28,6 +28,7 @@ def test_the_demo_builds_ranks_and_serves(tmp_path: Path) -> None:
         cache=tmp_path / "cache.sqlite3",
     )  # fmt: skip
     assert len(runs) == 8  # Gemma 0- and 5-shot × 2 tasks × 2 campaigns
+    assert [line.split(":")[0] for line in demo.skipped] == ["crows-pairs-fr", "bbq"]
     app = create_app(Settings(db=demo.db, artifacts=str(demo.artifacts)))
     with app.state.db() as s:
         assert (

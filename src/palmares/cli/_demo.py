@@ -19,8 +19,16 @@ from palmares.cli._render import console
 @click.option("--serve/--no-serve", default=True, help="serve the web UI at the end")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8000, show_default=True)
+@click.option(
+    "--data-dir",
+    envvar="PALMARES_DATA_DIR",
+    type=click.Path(file_okay=False, exists=True),
+    default=None,
+    help="a local copy of the public data (adds CrowS-Pairs-fr and BBQ samples); "
+    "$PALMARES_DATA_DIR",
+)
 @reports_input_errors
-def demo(folder: str, serve: bool, host: str, port: int) -> None:
+def demo(folder: str, serve: bool, host: str, port: int, data_dir: str | None) -> None:
     """Build « Grand défi IA générative en français (démo) »: two campaigns, real systems
     evaluated live (Gemma 3 270M GGUF) and baselines, then serve the web UI."""
     from palmares.demo import CHALLENGE_TITLE, PASSWORD, build_demo
@@ -42,7 +50,13 @@ def demo(folder: str, serve: bool, host: str, port: int) -> None:
             job = bars.add_task(label, total=None)
             return lambda done, total: bars.update(job, completed=done, total=total)
 
-        built = build_demo(Path(folder), model=model, progress=progress, say=out.print)
+        built = build_demo(
+            Path(folder),
+            model=model,
+            progress=progress,
+            say=out.print,
+            data_dir=None if data_dir is None else Path(data_dir),
+        )
     out.print(f"Built in {time.perf_counter() - started:.0f} s.")
     if not serve:
         return

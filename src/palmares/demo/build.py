@@ -26,6 +26,7 @@ from palmares.campaigns import (
     set_password,
     submit_predictions,
 )
+from palmares.demo.real_data import real_data_tasks
 from palmares.demo.systems import (
     baseline_predictions,
     few_shot_variant,
@@ -74,9 +75,10 @@ def _calcul_task(folder: Path, seed: int) -> Path:
     return target / "task.yaml"
 
 
-def _campaign_yaml(folder: Path, plan: _Campaign, calcul: Path) -> Path:
+def _campaign_yaml(folder: Path, plan: _Campaign, calcul: Path, extra: list[Path]) -> Path:
     test_end = plan.end + timedelta(days=7)
     anchors = f"\n  anchors_from: {plan.anchors_from}" if plan.anchors_from else ""
+    more = "".join(f"\n  - {{task: {path}, hidden_split: test}}" for path in extra)
     body = f"""challenge: {{id: {CHALLENGE_ID}, title: "{CHALLENGE_TITLE}"}}
 campaign:
   id: {plan.slug}
@@ -84,7 +86,7 @@ campaign:
   rules: rules.md{anchors}
 tasks:
   - {{task: {PACK / "culture-fr" / "task.yaml"}, public_split: fewshot, hidden_split: test}}
-  - {{task: {calcul}, public_split: dev, hidden_split: test}}
+  - {{task: {calcul}, public_split: dev, hidden_split: test}}{more}
 phases:
   - {{kind: dev, start: {plan.start.date()}, end: {plan.end.date()},
      quota: {{per_day: 10, total: 100}}, feedback: full, accepts: [predictions, model_file]}}
@@ -122,8 +124,10 @@ def build_demo(
     say: Callable[[str], None] = print,
     now: datetime | None = None,
     cache: Path | None = None,
+    data_dir: Path | None = None,
 ) -> Demo:
-    """Create the demo in ``folder`` (its database, artifacts, task copies, predictions)."""
+    """Create the demo in ``folder`` (its database, artifacts, task copies, predictions); with
+    ``data_dir`` (a local copy of the public data), the open campaign adds real-data tasks."""
     now = now or datetime.now(UTC)
     if folder.exists():
         shutil.rmtree(folder)  # each demo starts afresh; the model's answers stay cached
@@ -150,17 +154,21 @@ def build_demo(
         set_password(db, user, PASSWORD)
         create_system(db, tokens[team], team, f"démo : {team}", {"kind": SYSTEMS[team][1]})
         demo.logins[user] = f"participant, équipe « {team} »"
+    real, demo.skipped = real_data_tasks(data_dir, folder / "tasks")
+    for line in demo.skipped:
+        say(f"Skipped {line}")
     with opened_cache(cache) as answers:
         for plan in plans:
             calcul = _calcul_task(folder / "tasks", plan.calcul_seed)
+            extra = real if plan.anchors_from else []  # the open campaign only
             campaign_id = create_campaign(
-                db, _campaign_yaml(folder, plan, calcul), now=plan.start, actor="demo"
+                db, _campaign_yaml(folder, plan, calcul, extra), now=plan.start, actor="demo"
             )
             demo.campaigns.append(campaign_id)
             submitted_at = plan.start + timedelta(days=1, hours=2)
             for team in SYSTEMS:
                 register(db, tokens[team], campaign_id, True, now=plan.start)
-            for task_yaml in (PACK / "culture-fr" / "task.yaml", calcul):
+            for task_yaml in (PACK / "culture-fr" / "task.yaml", calcul, *extra):
                 _submit_all(
                     db, artifacts, folder, plan, campaign_id, task_yaml, tokens, model, answers,
                     progress, submitted_at,
@@ -191,17 +199,19 @@ def _submit_all(
     out = folder / "predictions" / plan.slug / task_id
     multiple_choice = task.protocol is not None and task.protocol.type == "multiple_choice"
     train = "fewshot" if "fewshot" in task.splits else "dev"
+    has_train = train in task.splits  # few-shot examples and the majority answer come from it
     for team, (user, how) in SYSTEMS.items():
         path = out / f"{user}.jsonl"
+        label = f"{team} · {task_id}"
         if how == "model":
-            model_predictions(task, model, "test", path, cache, progress(f"{team} · {task_id}"))
-        elif how == "model-fewshot":
+            model_predictions(task, model, "test", path, cache, progress(label))
+        elif how == "model-fewshot" and has_train:
             variant = load_task(few_shot_variant(task_yaml, out / "variant", train, 5))
-            model_predictions(variant, model, "test", path, cache, progress(f"{team} · {task_id}"))
-        elif multiple_choice:
+            model_predictions(variant, model, "test", path, cache, progress(label))
+        elif multiple_choice and (how in ("random", "first") or (how == "majority" and has_train)):
             baseline_predictions(task, "test", train, how, path)
         else:
-            continue  # the choice baselines have nothing to say on free answers
+            continue  # nothing to compare with (pairs have no choice baselines)
         submit_predictions(
             db, artifacts, tokens[team], campaign_id, task_id, path, now=at, system=team
         )
