@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint bench bench-lm-eval clean
+.PHONY: demo test lint bench bench-lm-eval bench-lm-eval-bias clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ bench: $(STAMP)
 bench-lm-eval: $(STAMP)
 	test -x bench/.lm-eval-venv/bin/python || bash bench/lm_eval_side/setup.sh
 	$(PY) bench/vs_lm_eval.py
+
+## make bench-lm-eval-bias: Palmarès against lm-evaluation-harness on CrowS-Pairs-fr and BBQ
+bench-lm-eval-bias: $(STAMP)
+	test -x bench/.lm-eval-venv/bin/python || bash bench/lm_eval_side/setup.sh
+	$(PY) bench/vs_lm_eval_bias.py
 
 clean:
 	rm -rf $(VENV) runs build dist src/*.egg-info
