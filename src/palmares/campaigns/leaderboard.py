@@ -236,7 +236,8 @@ def slice_options(board: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return sorted(found)
 
 
-def _round_score(score: dict[str, Any]) -> dict[str, Any]:
+def round_score(score: dict[str, Any]) -> dict[str, Any]:
+    """A score as ``rounded`` feedback shows it: value and interval to 2 decimals."""
     value, ci = score.get("value"), score.get("ci")
     return {
         **score,
@@ -255,10 +256,10 @@ def as_shown(
         return board
     shown = []
     for row in board:
-        scores = {name: _round_score(s) for name, s in row["scores"].items()}
+        scores = {name: round_score(s) for name, s in row["scores"].items()}
         slices = {
             field: {
-                value: {n: _round_score(s) for n, s in by.items()} for value, by in values.items()
+                value: {n: round_score(s) for n, s in by.items()} for value, by in values.items()
             }
             for field, values in (row.get("slices") or {}).items()
         }

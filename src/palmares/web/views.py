@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from palmares.campaigns import is_staff
+from palmares.campaigns.leaderboard import round_score
 from palmares.store import Phase, ScoreRecord, Submission, User
 from palmares.web.errors import NotFound
 
@@ -24,14 +25,7 @@ def visible_submission(s: Session, user: User, submission_id: str) -> Submission
 
 
 def _rounded(scores: dict[str, Any]) -> dict[str, Any]:
-    return {
-        name: {
-            **score,
-            "value": None if score["value"] is None else round(score["value"], 2),
-            "ci": None if score["ci"] is None else [round(x, 2) for x in score["ci"]],
-        }
-        for name, score in scores.items()
-    }
+    return {name: round_score(score) for name, score in scores.items()}
 
 
 def submission_view(s: Session, user: User, submission: Submission) -> dict[str, Any]:
