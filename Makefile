@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint bench bench-lm-eval bench-lm-eval-bias clean
+.PHONY: demo test lint bench bench-load bench-lm-eval bench-lm-eval-bias clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ test: lint $(CHROMIUM)
 ## make bench: performance benchmarks (ratios against a baseline, same process)
 bench: $(STAMP)
 	$(PY) bench/score_predictions.py
+
+## make bench-load: 200 leaderboard readers and 20 submitters for 60 s, SQLite and PostgreSQL (#8)
+bench-load: $(STAMP)
+	$(PY) bench/load.py --db both
 
 ## make bench-lm-eval: Palmarès against lm-evaluation-harness on ARC-fr (sets up lm-eval's venv)
 bench-lm-eval: $(STAMP)

@@ -188,8 +188,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def llama_server(model: Path, startup_s: float = 120.0) -> Iterator[str]:
+def llama_server(
+    model: Path, startup_s: float = 120.0, api_key: str | None = None
+) -> Iterator[str]:
     """llama-cpp-python's OpenAI-compatible server on ``model``; yields its base URL (``…/v1``).
+    With ``api_key``, the server refuses requests that do not carry it.
 
     One thread: the scores then do not depend on how work is split between threads. The port is
     free when chosen but another process (an xdist worker) may take it first: then the server
@@ -202,10 +205,12 @@ def llama_server(model: Path, startup_s: float = 120.0) -> Iterator[str]:
                 sys.executable, "-m", "llama_cpp.server", "--model", str(model),
                 "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "2048", "--n_threads", "1",
             ]  # fmt: skip
+            if api_key is not None:
+                command += ["--api_key", api_key]
             process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, text=True)
             try:
                 url = f"http://127.0.0.1:{port}/v1"
-                if _wait_until_up(process, url, startup_s):
+                if _wait_until_up(process, url, startup_s, api_key):
                     yield url
                     return
             finally:
@@ -216,14 +221,17 @@ def llama_server(model: Path, startup_s: float = 120.0) -> Iterator[str]:
         )
 
 
-def _wait_until_up(process: subprocess.Popen[str], url: str, startup_s: float) -> bool:
+def _wait_until_up(
+    process: subprocess.Popen[str], url: str, startup_s: float, api_key: str | None = None
+) -> bool:
     """True once ``/v1/models`` answers; False if the server exited (port taken, bad model)."""
     import httpx
 
     deadline = time.monotonic() + startup_s
     while process.poll() is None:
         try:
-            if httpx.get(url + "/models", timeout=1.0).status_code == 200:
+            headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+            if httpx.get(url + "/models", timeout=1.0, headers=headers).status_code == 200:
                 return True
         except httpx.TransportError:
             pass

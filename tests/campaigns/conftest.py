@@ -113,3 +113,20 @@ phases:
         encoding="utf-8",
     )
     return path
+
+
+def pin_partition_seed(db: sessionmaker[Session], campaign_id: int, task_id: str) -> str:
+    """Replace a campaign task's random partition secret by a fixed seed, so that a test's
+    public/private split (and its bootstrap resamples) is the same on every run; the seed."""
+    from sqlalchemy import update
+
+    from palmares.store import CampaignTask
+
+    seed = f"{campaign_id}:{task_id}"
+    with db.begin() as session:
+        session.execute(
+            update(CampaignTask)
+            .where(CampaignTask.campaign_id == campaign_id, CampaignTask.task_id == task_id)
+            .values(split_secret=seed)
+        )
+    return seed

@@ -134,5 +134,5 @@ def test_uploads_over_the_size_limit_are_refused(tmp_path: Path) -> None:
     create_campaign(app.state.db, open_campaign_file(tmp_path))
     token = join(app.state.db, "alice", "lab-a")
     res = _upload(TestClient(app), token, EXAMPLE / "baseline.jsonl")
-    assert res.status_code == 400 and "larger than 0 MB" in res.json()["message"]
+    assert res.status_code == 413 and "larger than 0 MB" in res.json()["message"]
     assert not (tmp_path / "a").exists()  # nothing stored

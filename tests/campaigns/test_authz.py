@@ -99,6 +99,13 @@ def _matrix(sid: str) -> list[tuple[str, str, dict[str, int], dict[str, Any] | N
          {"json": {"accept_rules": True}}),
         ("POST", "/api/campaigns/1/tasks/canary-qa/submissions",
          {"anonymous": 401, "A": 201, "B": 201, "organiser": 403, "auditor": 403}, "FILE"),
+        # one's own tokens only: listing, issuing, revoking
+        ("GET", "/api/tokens",
+         {"anonymous": 401, "A": 200, "B": 200, "organiser": 200, "auditor": 200}, None),
+        ("POST", "/api/tokens",
+         {"anonymous": 401, "A": 201, "B": 201, "organiser": 201, "auditor": 201}, None),
+        ("DELETE", "/api/tokens/999999",  # nobody's (another's: test_account_security)
+         {"anonymous": 401, "A": 404, "B": 404, "organiser": 404, "auditor": 404}, None),
     ]  # fmt: skip
 
 
@@ -112,7 +119,7 @@ def test_every_route_for_every_caller(db_url: str, tmp_path: Path) -> None:
     for template, methods in operations.items():
         for method in methods:
             path = template.replace("{campaign_id}", "1").replace("{task_id}", "canary-qa")
-            path = path.replace("{split}", "dev")
+            path = path.replace("{split}", "dev").replace("{token_id}", "999999")
             assert (method.upper(), path) in covered, (
                 f"{method.upper()} {template} is missing from the authorisation matrix"
             )

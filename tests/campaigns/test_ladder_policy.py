@@ -23,7 +23,11 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from tests.campaigns.conftest import db_url, join  # noqa: F401 - db_url is a fixture
+from tests.campaigns.conftest import (  # noqa: F401 - db_url is a fixture
+    db_url,
+    join,
+    pin_partition_seed,
+)
 
 from palmares.campaigns import add_user, create_campaign, run_one, submit_predictions, update_phase
 from palmares.campaigns.leaderboard import board_view, leaderboard
@@ -79,7 +83,7 @@ phases:
     app = create_app(
         Settings(db=url or f"sqlite:///{folder / 'p.db'}", artifacts=str(folder / "artifacts"))
     )
-    create_campaign(app.state.db, folder / "campaign.yaml")
+    pin_partition_seed(app.state.db, create_campaign(app.state.db, folder / "campaign.yaml"), TASK)
     return TestClient(app), truth
 
 

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from tests.campaigns.conftest import campaign_for_task, join
+from sqlalchemy import select, text
+from tests.campaigns.conftest import campaign_for_task, join, pin_partition_seed
 
 from palmares.campaigns import run_one
+from palmares.store import Submission
 from palmares.testing import smollm2_gguf
 from palmares.web import Settings, create_app
 
@@ -54,7 +56,8 @@ def test_model_file_and_endpoint_submissions(db_url: str, tmp_path: Path) -> Non
     app = create_app(Settings(db=db_url, artifacts=str(tmp_path / "a")))
     from palmares.campaigns import create_campaign
 
-    create_campaign(app.state.db, campaign)
+    # a fixed partition: with 3 hidden items, a random one may leave the public part empty
+    pin_partition_seed(app.state.db, create_campaign(app.state.db, campaign), "qa-chat")
     token = join(app.state.db, "alice", "lab-a")
     api = TestClient(app)
     auth = {"Authorization": f"Bearer {token}"}
@@ -69,7 +72,7 @@ def test_model_file_and_endpoint_submissions(db_url: str, tmp_path: Path) -> Non
         )
     assert res.status_code == 201, res.text
     model_sid = res.json()["id"]
-    with llama_server(smollm2_gguf()) as base:
+    with llama_server(smollm2_gguf(), api_key=KEY) as base:  # it refuses requests without KEY
         res = api.post(
             url,
             data={"kind": "endpoint", "url": base, "model": "smol", "api_key": KEY},
@@ -87,3 +90,8 @@ def test_model_file_and_endpoint_submissions(db_url: str, tmp_path: Path) -> Non
         assert KEY not in view.text
     listing = api.get("/api/submissions", headers=auth).text
     assert KEY not in listing and '"kind":"endpoint"' in listing.replace(" ", "")
+    # the key is sealed at rest (the worker opened it to score): no row holds it in clear
+    with app.state.db() as s:
+        stored = s.scalar(select(Submission.secret).where(Submission.id == endpoint_sid))
+        dump = " ".join(str(row) for row in s.execute(text("SELECT * FROM submissions")).all())
+    assert stored is not None and stored.startswith("fernet:") and KEY not in dump

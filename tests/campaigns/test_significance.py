@@ -15,7 +15,11 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from tests.campaigns.conftest import db_url, join  # noqa: F401 - db_url is a fixture
+from tests.campaigns.conftest import (  # noqa: F401 - db_url is a fixture
+    db_url,
+    join,
+    pin_partition_seed,
+)
 
 from palmares.campaigns import add_user, create_campaign, publish, run_one, submit_predictions
 from palmares.campaigns.leaderboard import leaderboard
@@ -83,7 +87,7 @@ phases:
     )
     app = create_app(settings)
     db, artifacts = app.state.db, app.state.artifacts
-    create_campaign(db, folder / "campaign.yaml")
+    pin_partition_seed(db, create_campaign(db, folder / "campaign.yaml"), TASK)
     for team, accuracy in TEAMS.items():
         right = rng.random(N_ITEMS) < accuracy
         labels = np.where(right, truth, 1 - truth)

@@ -13,7 +13,13 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
-from tests.campaigns.conftest import EXAMPLE, campaign_file, join, open_campaign_file
+from tests.campaigns.conftest import (
+    EXAMPLE,
+    campaign_file,
+    join,
+    open_campaign_file,
+    pin_partition_seed,
+)
 
 from palmares.campaigns import (
     Artifacts,
@@ -32,6 +38,7 @@ IN_DEV = datetime(2027, 3, 10, 12, 0, tzinfo=UTC)
 
 def _two_teams(db: sessionmaker[Session], tmp_path: Path) -> tuple[int, Artifacts, list[str]]:
     campaign_id = create_campaign(db, campaign_file(tmp_path, quota=10))
+    pin_partition_seed(db, campaign_id, "avis-fr")
     artifacts = Artifacts(tmp_path / "artifacts")
     lines = (EXAMPLE / "baseline.jsonl").read_text("utf-8").splitlines()
     flipped = tmp_path / "flipped.jsonl"  # team B: every other answer wrong

@@ -8,3 +8,4 @@ from palmares.backends._registry import BackendRegistry
 def register(registry: BackendRegistry) -> None:
     registry.add("llama", "palmares.backends.llama:LlamaBackend")
     registry.add("openai", "palmares.backends.openai:OpenAIBackend")
+    registry.add("sandbox", "palmares.backends.sandboxed:SandboxedBackend")

@@ -23,7 +23,7 @@ def parse_generation(data: Any) -> Generation:
         raise TypeError(f"text is a {type(text).__name__}, not a string")
     usage = data.get("usage") or {}
     return Generation(
-        text, int(usage.get("completion_tokens") or 0), choice.get("finish_reason") or ""
+        text, int(usage.get("completion_tokens") or 0), str(choice.get("finish_reason") or "")
     )
 
 
@@ -60,12 +60,21 @@ def parse_echo(data: Any) -> Echo:
         [str(t) for t in logprobs["tokens"]],
         [int(o) for o in logprobs["text_offset"]],
         [None if v is None else float(v) for v in logprobs["token_logprobs"]],
-        list(logprobs["top_logprobs"]),
+        [_top(t) for t in logprobs["top_logprobs"]],
         str(choice.get("finish_reason") or ""),
     )
     if not len(echo.tokens) == len(echo.offsets) == len(echo.values) == len(echo.tops):
         raise ValueError("logprobs lists of different lengths")
     return echo
+
+
+def _top(value: Any) -> dict[str, float] | None:
+    """One token's top logprobs, checked here: scoring them runs outside the retry loop."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise TypeError(f"top_logprobs holds a {type(value).__name__}, not an object")
+    return {str(k): float(v) for k, v in value.items()}
 
 
 def echo_is_aligned(echo: Echo, prompt: str) -> bool | None:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
+import math
 import os
 import random
 import time
@@ -54,6 +55,10 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 Job = Callable[[httpx.AsyncClient], Awaitable[None]]
 
+#: what parsing a garbled 200 raises (a list where an object was due, an infinite count…):
+#: such an answer is retried like a 5xx
+MALFORMED = (ValueError, KeyError, TypeError, IndexError, AttributeError, OverflowError,
+             RecursionError)  # fmt: skip
 MAX_BACKOFF_S = 30.0
 MAX_RETRY_AFTER_S = 120.0  # a server asking for more is treated as down, not as busy
 SNIPPET_CHARS = 200  # of a server's error body: enough to read it, never a whole prompt
@@ -290,7 +295,7 @@ class OpenAIBackend(Backend):
                         return parse(response.json())
                     except _Unsupported as exc:
                         raise self._error(url, exc, attempt) from None
-                    except (ValueError, KeyError, TypeError, IndexError) as exc:
+                    except MALFORMED as exc:
                         last = f"malformed answer (HTTP {status}): {type(exc).__name__}: {exc}"
                 elif status == 429 or status >= 500:
                     last = f"HTTP {status}: {self._snippet(response)}"
@@ -353,4 +358,6 @@ def retry_after(response: httpx.Response) -> float:
             seconds = email.utils.parsedate_to_datetime(value).timestamp() - time.time()
         except (TypeError, ValueError):
             return 0.0
+    if math.isnan(seconds):  # "nan" is a float to Python; min and max would pass it through
+        return 0.0
     return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from palmares.campaigns import throttle
 from palmares.campaigns.audit import record
 from palmares.campaigns.service import Forbidden, _digest, authenticate
 from palmares.core import InputError
@@ -92,10 +93,22 @@ class WebSession:
     expires_at: datetime
 
 
-def log_in(db: sessionmaker[Session], name: str, password: str, hours: float = 12.0) -> WebSession:
-    """A new session for ``name``; the same error whether the name or the password is wrong."""
+def log_in(
+    db: sessionmaker[Session],
+    name: str,
+    password: str,
+    hours: float = 12.0,
+    *,
+    address: str = "unknown",
+    now: datetime | None = None,
+) -> WebSession:
+    """A new session for ``name``; the same error whether the name or the password is wrong.
+    Failures are counted by name and by client ``address``: past the limits of
+    :mod:`~palmares.campaigns.throttle`, attempts are refused before the password is checked."""
     from argon2.exceptions import VerificationError
 
+    now = now or datetime.now(UTC)
+    throttle.check(db, name, address, now)
     with db() as session:
         user = session.scalar(select(User).where(User.name == name))
         stored = None if user is None else user.password_hash
@@ -105,8 +118,9 @@ def log_in(db: sessionmaker[Session], name: str, password: str, hours: float = 1
     except VerificationError:
         ok = False
     if not ok or user is None:
+        throttle.failed(db, name, address, now)
         raise Forbidden("wrong name or password")
-    now = datetime.now(UTC)
+    throttle.succeeded(db, name)
     made = WebSession(
         "pls_" + secrets.token_urlsafe(32), secrets.token_urlsafe(32), now + timedelta(hours=hours)
     )

@@ -21,14 +21,32 @@ class Artifacts:
         return self.root / "objects" / digest[:2] / digest[2:]
 
     def put_file(self, source: str | Path) -> str:
-        data = Path(source).read_bytes()
-        digest = hashlib.sha256(data).hexdigest()
-        target = self.path(digest)
-        if not target.exists():
+        return self.put(source)[0]
+
+    def put(self, source: str | Path) -> tuple[str, bool]:
+        """Store ``source``; its digest, and whether this call wrote it (False: it was there).
+        Hashed while it is copied, in chunks: a model file is never held in memory whole."""
+        staging = self.root / "objects" / "tmp"
+        staging.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=staging, prefix=".tmp-")
+        sha = hashlib.sha256()
+        try:
+            with open(source, "rb") as src, os.fdopen(fd, "wb") as fh:
+                while chunk := src.read(1 << 20):
+                    sha.update(chunk)
+                    fh.write(chunk)
+            digest = sha.hexdigest()
+            target = self.path(digest)
+            if target.exists():
+                return digest, False
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
             os.chmod(tmp, 0o444)
             os.replace(tmp, target)
-        return digest
+            return digest, True
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+    def discard(self, digest: str) -> None:
+        """Remove an object this action wrote and that nothing refers to (its action failed)."""
+        self.path(digest).unlink(missing_ok=True)

@@ -4,16 +4,29 @@ A worker claims the oldest job that is queued, or running with an expired lease 
 died), in one transaction (PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so workers never wait on each
 other; SQLite: the write lock taken at BEGIN). Finishing is conditional on still holding the job
 (``worker`` and ``status``): a worker that lost its lease cannot overwrite the new holder's work.
+
+The database may go away for a while (PostgreSQL restarted, a connection dropped): ``patiently``
+retries an action whose failure is ``transient``, so a worker outlives the outage instead of
+dying with the job in its hands. Retrying a finishing transaction is safe: if the first commit
+did reach the server, the retry finds the job no longer running and writes nothing.
 """
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from palmares.store import Job, Submission
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def claim(db: sessionmaker[Session], worker: str, now: datetime, lease_s: float) -> int | None:
@@ -79,3 +92,26 @@ def holds(session: Session, job_id: int, worker: str) -> bool:
         .values(status="done")
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def transient(exc: BaseException) -> bool:
+    """A database error that waiting may cure: the server down or restarting, a connection cut,
+    a lock held too long. (A constraint violation or a bad query is not: retrying repeats it.)"""
+    return isinstance(exc, OperationalError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    )
+
+
+def patiently(action: Callable[[], T], what: str, *, patience_s: float = 300.0) -> T:
+    """``action()``, retried with a growing pause (0.1 s to 2 s) while it fails transiently, for
+    at most ``patience_s`` seconds; then, or on any other error, the error is raised."""
+    delay, deadline = 0.1, time.monotonic() + patience_s
+    while True:
+        try:
+            return action()
+        except DBAPIError as exc:
+            if not transient(exc) or time.monotonic() + delay > deadline:
+                raise
+            log.warning("%s: database unavailable (%s), retrying in %.1f s", what, exc.orig, delay)
+        time.sleep(delay)
+        delay = min(delay * 2, 2.0)

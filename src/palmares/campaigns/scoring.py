@@ -31,6 +31,7 @@ from palmares.core import ItemSet, Predictions
 from palmares.engine import RunResult, Scorer
 from palmares.engine._prepare import metric_data
 from palmares.metrics import CorpusMetric, MeanMetric
+from palmares.store import CampaignTask
 from palmares.tasks import Task, read_predictions
 
 PUBLIC_SHARE = 0.5
@@ -84,6 +85,12 @@ def read_item_scores(blob: bytes) -> NDArray[np.float64] | None:
 
 def items_digest(ids: list[str]) -> str:
     return hashlib.sha256("\n".join(ids).encode("utf-8")).hexdigest()
+
+
+def partition_seed(entry: CampaignTask) -> str:
+    """The seed of a campaign task's public/private partition: its secret, random at creation
+    (a task created before secrets existed keeps its old, guessable seed, so its scores stay)."""
+    return entry.split_secret or f"{entry.campaign_id}:{entry.task_id}"
 
 
 def public_positions(items: ItemSet, seed: str) -> list[int]:

@@ -12,8 +12,10 @@ from pathlib import Path
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from palmares.backends.gguf import check_gguf
 from palmares.campaigns.artifacts import Artifacts
 from palmares.campaigns.audit import record
+from palmares.campaigns.credentials import Vault
 from palmares.campaigns.quotas import reserve
 from palmares.campaigns.spec import CampaignSpec
 from palmares.core import InputError, PalmaresError, canonical_json
@@ -110,6 +112,7 @@ def create_campaign(
                     spec_path=str(task.path.resolve() if task.path else ""),
                     public_split=entry.public_split,
                     hidden_split=entry.hidden_split,
+                    split_secret=secrets.token_hex(16),
                     anchor_source_id=None if source is None else source.id,
                     anchor_ids=None
                     if source is None
@@ -268,10 +271,10 @@ def submit_predictions(
     target = entry.hidden_split if split == "hidden" else entry.public_split
     # the check alone: a Scorer would also hash every split of the task on each submission
     read_predictions(str(file), task.items(target), task.value_kind)  # names file, line, field
-    digest = artifacts.put_file(file)
     return _queue(
-        db, user, phase, entry, "predictions", now, artifact=digest, split=split, system=system
-    )
+        db, user, phase, entry, "predictions", now, store=(artifacts, file), split=split,
+        system=system,
+    )  # fmt: skip
 
 
 def submit_model_file(
@@ -284,17 +287,15 @@ def submit_model_file(
     now: datetime | None = None,
     system: str | None = None,
 ) -> str:
-    """A GGUF model file that the platform's worker runs itself on the hidden split."""
+    """A GGUF model file that the platform's worker runs itself on the hidden split, in the
+    sandbox (``backends.sandboxed``)."""
     now = now or datetime.now(UTC)
     user, phase, entry = _submitter(db, token, campaign_id, task_id, "model_file", now)
     _needs_model_protocol(entry)
-    with open(file, "rb") as fh:
-        if fh.read(4) != b"GGUF":
-            raise InputError(
-                "not a GGUF model file (it does not start with 'GGUF')", file=str(file)
-            )
-    digest = artifacts.put_file(file)
-    return _queue(db, user, phase, entry, "model_file", now, artifact=digest, system=system)
+    # read as data, every length bounded (pickles refused): a hostile header is refused here,
+    # before anything is stored or counted, and never reaches llama.cpp's loader
+    check_gguf(file)
+    return _queue(db, user, phase, entry, "model_file", now, store=(artifacts, file), system=system)
 
 
 def submit_endpoint(
@@ -307,17 +308,23 @@ def submit_endpoint(
     api_key: str | None = None,
     now: datetime | None = None,
     system: str | None = None,
+    *,
+    vault: Vault | None = None,
 ) -> str:
     """An OpenAI-compatible endpoint that the worker queries with the hidden split's inputs.
-    The key is kept for the worker only: no response ever returns it."""
+    The key is kept for the worker only, sealed by ``vault`` (needed when there is a key): no
+    response ever returns it."""
     now = now or datetime.now(UTC)
     user, phase, entry = _submitter(db, token, campaign_id, task_id, "endpoint", now)
     _needs_model_protocol(entry)
     if not url.startswith(("http://", "https://")) or not model.strip():
         raise InputError("an endpoint is an http(s) base URL and a model name", field="url")
+    if api_key and vault is None:
+        raise ValueError("an endpoint's API key is stored sealed: pass the vault")
+    secret = vault.seal(api_key) if api_key and vault is not None else None
     return _queue(
         db, user, phase, entry, "endpoint", now,
-        endpoint_url=url.rstrip("/"), endpoint_model=model.strip(), secret=api_key or None,
+        endpoint_url=url.rstrip("/"), endpoint_model=model.strip(), secret=secret,
         system=system,
     )  # fmt: skip
 
@@ -353,45 +360,71 @@ def _queue(
     entry: CampaignTask,
     kind: str,
     now: datetime,
+    store: tuple[Artifacts, str | Path] | None = None,
     **fields: str | None,
 ) -> str:
-    """Count the submission against the quotas and queue its job: one transaction."""
+    """Count the submission against the quotas and queue its job: one transaction. The file
+    (``store``) is stored only once the system and the quota are checked, and removed again if
+    the transaction fails: a refused submission leaves nothing behind."""
     assert user.team_id is not None
     submission_id = uuid.uuid4().hex
-    artifact = fields.pop("artifact", None) or ""
     system = fields.pop("system", None)
-    with db.begin() as session:
-        system_id = None
-        if system is not None:
-            system_id = session.scalar(
-                select(System.id).where(System.team_id == user.team_id, System.name == system)
+    written: list[str] = []  # the object this call stored, to remove if the transaction fails
+    try:
+        with db.begin() as session:
+            system_id = None
+            if system is not None:
+                system_id = session.scalar(
+                    select(System.id).where(System.team_id == user.team_id, System.name == system)
+                )
+                if system_id is None:
+                    raise InputError(f"your team has no system named {system!r}", field="system")
+            reserve(session, user.team_id, phase, now)
+            artifact = ""
+            if store is not None:
+                artifact, new = store[0].put(store[1])
+                if new:
+                    written.append(artifact)
+            session.add(
+                Submission(
+                    id=submission_id,
+                    phase_id=phase.id,
+                    campaign_task_id=entry.id,
+                    team_id=user.team_id,
+                    user_id=user.id,
+                    kind=kind,
+                    artifact=artifact,
+                    system_id=system_id,
+                    status="queued",
+                    created_at=now,
+                    **fields,
+                )
             )
-            if system_id is None:
-                raise InputError(f"your team has no system named {system!r}", field="system")
-        reserve(session, user.team_id, phase, now)
-        session.add(
-            Submission(
-                id=submission_id,
-                phase_id=phase.id,
-                campaign_task_id=entry.id,
-                team_id=user.team_id,
-                user_id=user.id,
-                kind=kind,
-                artifact=artifact,
-                system_id=system_id,
-                status="queued",
-                created_at=now,
-                **fields,
+            session.flush()  # the job refers to the submission
+            session.add(
+                Job(submission_id=submission_id, status="queued", attempts=0, created_at=now)
             )
-        )
-        session.flush()  # the job refers to the submission
-        session.add(Job(submission_id=submission_id, status="queued", attempts=0, created_at=now))
-        payload = {"submission": submission_id, "task": entry.task_id, "phase": phase.kind}
-        shown = {k: v for k, v in fields.items() if k != "secret"} | {"artifact": artifact}
-        if system is not None:
-            shown["system"] = system
-        record(session, user.name, "submission.create", {**payload, "kind": kind, **shown}, now)
+            payload = {"submission": submission_id, "task": entry.task_id, "phase": phase.kind}
+            shown = {k: v for k, v in fields.items() if k != "secret"} | {"artifact": artifact}
+            if system is not None:
+                shown["system"] = system
+            action = "submission.create"
+            record(session, user.name, action, {**payload, "kind": kind, **shown}, now)
+    except BaseException:
+        if store is not None:
+            for digest in written:
+                _discard_unless_used(db, store[0], digest)
+        raise
     return submission_id
+
+
+def _discard_unless_used(db: sessionmaker[Session], artifacts: Artifacts, digest: str) -> None:
+    """Remove an object a failed submission stored, unless a submission committed meanwhile
+    refers to it (the same file, sent by someone else at the same moment)."""
+    with db() as session:
+        used = session.scalar(select(Submission.id).where(Submission.artifact == digest).limit(1))
+    if used is None:
+        artifacts.discard(digest)
 
 
 def _open_phase(

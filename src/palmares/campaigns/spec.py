@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from palmares.core.spec import usable_path
+
 _SLUG = r"^[a-z0-9][a-z0-9._-]*$"
 SubmissionKind = Literal["predictions", "endpoint", "model_file"]
 
@@ -68,6 +70,8 @@ class TaskEntry(_Strict):
     public_split: str | None = None
     hidden_split: str
 
+    _paths = field_validator("task")(usable_path)
+
 
 class ChallengeInfo(_Strict):
     id: str = Field(pattern=_SLUG, max_length=100)
@@ -81,6 +85,8 @@ class CampaignInfo(_Strict):
     anchors_from: str | None = Field(
         default=None, description="id of an earlier campaign of the challenge to carry anchors from"
     )
+
+    _paths = field_validator("rules")(usable_path)
 
 
 class CampaignSpec(_Strict):

@@ -10,6 +10,7 @@ a phase with ``ladder`` feedback, makes the Ladder's decision (``campaigns.ladde
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import socket
@@ -21,22 +22,25 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from palmares.backends import Backend, backend_registry
 from palmares.campaigns.artifacts import Artifacts
 from palmares.campaigns.audit import record
-from palmares.campaigns.jobs import claim, heartbeat, holds
+from palmares.campaigns.credentials import Vault
+from palmares.campaigns.jobs import claim, heartbeat, holds, patiently, transient
 from palmares.campaigns.ladder import decide
-from palmares.campaigns.scoring import Evidence, score_parts_with_evidence
+from palmares.campaigns.scoring import Evidence, partition_seed, score_parts_with_evidence
 from palmares.campaigns.snapshots import freeze_ended
 from palmares.core import ItemSet, PalmaresError, Predictions
-from palmares.engine import Scorer, run_model
+from palmares.engine import ResponseCache, Scorer, run_model
 from palmares.store import CampaignTask, Job, Phase, ScoreRecord, Submission
 from palmares.store.models import ScoreEvidence
 from palmares.tasks import Task, load_task
 
 Clock = Callable[[], datetime]
+log = logging.getLogger(__name__)
 
 #: test hook (fault injection): seconds a worker pauses after claiming a job
 PAUSE_ENV = "PALMARES_FAULT_WORKER_PAUSE"
@@ -63,7 +67,12 @@ def run_one(
 
     def beat() -> None:
         while not stop.wait(lease_s / 3):
-            heartbeat(db, job_id, worker, clock(), lease_s)
+            # a failed beat (the database restarting) must not end the thread: the next may land
+            # before the lease runs out; if it does not, holds() refuses this worker's scores
+            try:
+                heartbeat(db, job_id, worker, clock(), lease_s)
+            except Exception as exc:
+                log.warning("job %s: heartbeat failed (%s)", job_id, exc)
 
     beating = threading.Thread(target=beat, daemon=True)
     beating.start()
@@ -81,18 +90,22 @@ def run_one(
 def _process(
     db: sessionmaker[Session], artifacts: Artifacts, job_id: int, worker: str, clock: Clock
 ) -> None:
-    with db() as session:
-        job = session.get(Job, job_id)
-        assert job is not None
-        submission = session.get(Submission, job.submission_id)
-        assert submission is not None
-        entry = session.get(CampaignTask, submission.campaign_task_id)
-        assert entry is not None
+    def load() -> tuple[Submission, CampaignTask]:
+        with db() as session:
+            job = session.get(Job, job_id)
+            assert job is not None
+            submission = session.get(Submission, job.submission_id)
+            assert submission is not None
+            entry = session.get(CampaignTask, submission.campaign_task_id)
+            assert entry is not None
+            return submission, entry
+
+    submission, entry = patiently(load, f"job {job_id}: reading it")
     per_item: list[dict[str, object]] | None = None
     evidence: dict[str, Evidence | None] = {}
     try:
         task = load_task(entry.spec_path)
-        seed = f"{entry.campaign_id}:{entry.task_id}"
+        seed = partition_seed(entry)
         if submission.split == "public":
             parts, per_item = _public_split(task, entry, submission, artifacts)
         else:
@@ -105,47 +118,59 @@ def _process(
         parts, error = None, f"scoring failed: {exc}"
     except Exception:
         parts, error = None, "scoring failed: " + traceback.format_exc(limit=3)
-    with db.begin() as session:
-        if not holds(session, job_id, worker):
-            return  # the lease was lost and the job handed over: the new holder records it
-        decision: dict[str, Any] | None = None
-        if parts is None:
+
+    # the outcome in one transaction, retried while the database is away; a retry after a commit
+    # that did reach the server finds the job done (holds() is false) and writes nothing
+    def finish() -> None:
+        with db.begin() as session:
+            if not holds(session, job_id, worker):
+                # the lease was lost and the job handed over: the new holder records it
+                log.warning("job %s: lease lost to another worker, this result is dropped", job_id)
+                return
+            decision: dict[str, Any] | None = None
+            if parts is None:
+                session.execute(
+                    update(Job).where(Job.id == job_id).values(status="failed", error=error)
+                )
+                status = "failed"
+            else:
+                score = ScoreRecord(
+                    submission_id=submission.id,
+                    public=parts["public"],
+                    private=parts["private"],
+                    items=per_item,
+                    primary_metric=task.spec.primary_metric,
+                    computed_at=clock(),
+                )
+                for part, found in evidence.items():
+                    if found is not None:
+                        session.add(_evidence_row(submission.id, part, found))
+                phase = session.get(Phase, submission.phase_id)
+                if (
+                    phase is not None
+                    and phase.feedback == "ladder"
+                    and submission.split == "hidden"
+                ):
+                    decision = decide(session, submission, phase, evidence.get("public"), clock())
+                    score.ladder = decision
+                session.add(score)
+                status = "scored"
             session.execute(
-                update(Job).where(Job.id == job_id).values(status="failed", error=error)
+                update(Submission).where(Submission.id == submission.id).values(status=status)
             )
-            status = "failed"
-        else:
-            score = ScoreRecord(
-                submission_id=submission.id,
-                public=parts["public"],
-                private=parts["private"],
-                items=per_item,
-                primary_metric=task.spec.primary_metric,
-                computed_at=clock(),
-            )
-            for part, found in evidence.items():
-                if found is not None:
-                    session.add(_evidence_row(submission.id, part, found))
-            phase = session.get(Phase, submission.phase_id)
-            if phase is not None and phase.feedback == "ladder" and submission.split == "hidden":
-                decision = decide(session, submission, phase, evidence.get("public"), clock())
-                score.ladder = decision
-            session.add(score)
-            status = "scored"
-        session.execute(
-            update(Submission).where(Submission.id == submission.id).values(status=status)
-        )
-        summary: dict[str, object] = {"submission": submission.id, "status": status}
-        if parts is not None and submission.split == "hidden":
-            metric = task.spec.primary_metric
-            summary |= {
-                "metric": metric,
-                "public": parts["public"]["scores"][metric]["value"],
-                "private": parts["private"]["scores"][metric]["value"],
-            }
-            if decision is not None:
-                summary["ladder"] = {k: decision[k] for k in ("accepted", "released", "best")}
-        record(session, worker, "submission.score", summary, clock())
+            summary: dict[str, object] = {"submission": submission.id, "status": status}
+            if parts is not None and submission.split == "hidden":
+                metric = task.spec.primary_metric
+                summary |= {
+                    "metric": metric,
+                    "public": parts["public"]["scores"][metric]["value"],
+                    "private": parts["private"]["scores"][metric]["value"],
+                }
+                if decision is not None:
+                    summary["ladder"] = {k: decision[k] for k in ("accepted", "released", "best")}
+            record(session, worker, "submission.score", summary, clock())
+
+    patiently(finish, f"job {job_id}: recording its outcome")
 
 
 def _evidence_row(submission_id: str, part: str, found: Evidence) -> ScoreEvidence:
@@ -190,34 +215,48 @@ def _predictions(
     task: Task, entry: CampaignTask, submission: Submission, artifacts: Artifacts
 ) -> tuple[str | Predictions, ItemSet | None]:
     """A predictions file's path, or the predictions of the submitted model on the hidden split
-    (a GGUF file run here by the llama backend, or the team's endpoint) with the items they are
-    for, as the task's protocol scores them."""
+    (a GGUF file run here in the sandbox, or the team's endpoint) with the items they are for,
+    as the task's protocol scores them. Answers go to a response cache of the submission's own
+    as they arrive: a worker killed part-way leaves them there, and the next one resumes."""
     if submission.kind == "predictions":
         return str(artifacts.path(submission.artifact)), None
     backend: Backend
     if submission.kind == "model_file":
+        # a file from outside: checked, then run in a confined process (backends.sandboxed)
         backend = (
-            backend_registry().get("llama").create(str(artifacts.path(submission.artifact)), {})
+            backend_registry().get("sandbox").create(str(artifacts.path(submission.artifact)), {})
         )
     else:
         from palmares.backends.openai import OpenAIBackend
 
         assert submission.endpoint_url is not None and submission.endpoint_model is not None
-        backend = OpenAIBackend(
-            submission.endpoint_url, submission.endpoint_model, api_key=submission.secret
-        )
+        key = submission.secret and Vault.for_artifacts(artifacts.root).open(submission.secret)
+        backend = OpenAIBackend(submission.endpoint_url, submission.endpoint_model, api_key=key)
+    cache = ResponseCache(artifacts.root / "runs" / f"{submission.id}.sqlite")
     try:
-        run = run_model(task, backend, split=entry.hidden_split)
+        run = run_model(task, backend, split=entry.hidden_split, cache=cache)
     finally:
         backend.close()
+        cache.close()
     return run.predictions, run.items
 
 
 def run_forever(
     db: sessionmaker[Session], artifacts: Artifacts, *, poll_s: float = 1.0, lease_s: float = 30.0
 ) -> None:
-    """Process jobs until interrupted."""
+    """Process jobs until interrupted; the database going away (a restart) pauses the worker, with
+    a growing wait, instead of ending it: a job it held is finished or, its lease run out, claimed
+    again."""
+    backoff = poll_s
     while True:
-        if run_one(db, artifacts, lease_s=lease_s) is None:
-            freeze_ended(db)  # idle: publish the snapshots of phases that have ended
-            time.sleep(poll_s)
+        try:
+            if run_one(db, artifacts, lease_s=lease_s) is None:
+                freeze_ended(db)  # idle: publish the snapshots of phases that have ended
+                time.sleep(poll_s)
+            backoff = poll_s
+        except DBAPIError as exc:
+            if not transient(exc):
+                raise
+            log.warning("database unavailable (%s), retrying in %.1f s", exc.orig, backoff)
+            time.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)

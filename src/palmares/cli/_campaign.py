@@ -6,6 +6,7 @@ import os
 import sys
 
 import click
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from palmares.campaigns import (
@@ -26,7 +27,8 @@ from palmares.campaigns import (
     verify,
 )
 from palmares.cli._main import cli, reports_input_errors
-from palmares.store import migrate, open_engine, sessions
+from palmares.core import InputError
+from palmares.store import User, migrate, open_engine, sessions
 
 DB_HELP = "database URL (default: $PALMARES_DB, else sqlite:///palmares.db)"
 
@@ -78,6 +80,34 @@ def add(name: str, role: str, team: str | None, db_url: str | None, password_std
     if password is not None:
         set_password(db, name, password)
     click.echo(token)
+
+
+@users.command("token")
+@click.argument("name")
+@click.option("--db", "db_url", default=None, help=DB_HELP)
+@reports_input_errors
+def token_command(name: str, db_url: str | None) -> None:
+    """Issue a new API token for user NAME and print it (shown this once; the others stay)."""
+    from palmares.campaigns.tokens import issue_token
+
+    db = _db(db_url)
+    with db() as session:
+        user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise InputError(f"no user {name!r}", field="name")
+    click.echo(issue_token(db, user))
+
+
+@users.command("revoke")
+@click.argument("name")
+@click.option("--db", "db_url", default=None, help=DB_HELP)
+@reports_input_errors
+def revoke_command(name: str, db_url: str | None) -> None:
+    """Revoke every API token and browser session of user NAME (a leak, a departure)."""
+    from palmares.campaigns.tokens import revoke_all
+
+    count = revoke_all(_db(db_url), name)
+    click.echo(f"revoked {count} token(s) and session(s) of {name}")
 
 
 @cli.command("submit")
@@ -149,7 +179,10 @@ def serve(db_url: str | None, artifacts: str, host: str, port: int, workers: int
         threading.Thread(
             target=run_forever, args=(app.state.db, Artifacts(artifacts)), daemon=True
         ).start()
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    # an idle keep-alive connection stays open 75 s (uvicorn's default: 5 s), longer than
+    # clients and proxies keep theirs (httpx 5 s, nginx upstream 60 s): else a request sent as
+    # the server closes it fails (browsers retry a GET, not a POST; seen in bench/load.py)
+    uvicorn.run(app, host=host, port=port, log_level="info", timeout_keep_alive=75)
 
 
 def _submit_remote(server: str, token: str, campaign_id: int, task_id: str, file: str) -> None:

@@ -126,7 +126,8 @@ def show(task_name: str, split: str | None, examples: int, data_dir: str | None)
     for s in task.splits:
         src = task.source(s)
         kind = "local copy" if src.local_copy else "source"
-        out.print(f"data {s}: {escape(src.location)} ({src.format}, {kind})")
+        # soft_wrap: a path is never broken across lines, so it can be copied whole
+        out.print(f"data {s}: {escape(src.location)} ({src.format}, {kind})", soft_wrap=True)
     out.print("splits: " + ", ".join(f"{s} ({len(task.items(s)):,} items)" for s in task.splits))
     out.print(f"split {split}: {len(items):,} items · format {ds.format}")
     out.print(

@@ -121,3 +121,20 @@ class BackendError(PalmaresError):
 
     def __str__(self) -> str:
         return self.detail
+
+
+def request_from_json(data: dict[str, Any]) -> Request:
+    """The request :meth:`LoglikRequest.to_json` / :meth:`GenerateRequest.to_json` wrote."""
+    if data.get("kind") == "loglik":
+        return LoglikRequest(str(data["context"]), tuple(str(c) for c in data["continuations"]))
+    messages = data.get("messages")
+    return GenerateRequest(
+        prompt=None if data.get("prompt") is None else str(data["prompt"]),
+        messages=None
+        if messages is None
+        else tuple(Message(str(m["role"]), str(m["content"])) for m in messages),
+        max_tokens=int(data.get("max_tokens", 64)),
+        stop=tuple(str(s) for s in data.get("stop", ())),
+        temperature=float(data.get("temperature", 0.0)),
+        seed=int(data.get("seed", 0)),
+    )

@@ -20,6 +20,23 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def usable_path(value: Any) -> Any:
+    """A file path the operating system can take: no NUL byte, no part over 255 bytes.
+
+    Either would make ``Path.resolve()`` or ``Path.exists()`` raise (ValueError, OSError
+    ENAMETOOLONG) far from the spec, instead of a message naming the key. URLs are left alone.
+    """
+    if isinstance(value, dict):
+        return {k: usable_path(v) for k, v in value.items()}
+    if (
+        isinstance(value, str)
+        and "://" not in value
+        and ("\x00" in value or any(len(part.encode()) > 255 for part in value.split("/")))
+    ):
+        raise ValueError("not a usable file path (a NUL byte, or a name over 255 bytes)")
+    return value
+
+
 class LocalSpec(_Strict):
     """Where a local copy of a dataset lies, under a data folder given at run time.
 
@@ -32,6 +49,8 @@ class LocalSpec(_Strict):
     path: str | None = None
     splits: dict[str, str] | None = None
     format: str | None = None
+
+    _paths = field_validator("path", "splits")(usable_path)
 
     @model_validator(mode="after")
     def _one_location(self) -> LocalSpec:
@@ -61,6 +80,8 @@ class DatasetSpec(_Strict):
     slice_fields: list[str] = Field(default_factory=list)
     group_field: str | None = None
     local: LocalSpec | None = None
+
+    _paths = field_validator("path", "splits")(usable_path)
 
     @model_validator(mode="after")
     def _one_location(self) -> DatasetSpec:

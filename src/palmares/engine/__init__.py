@@ -1,7 +1,15 @@
 """The engine: runs a task against a system (a predictions file or a model) and scores it."""
 
 from palmares.engine.cache import ResponseCache, default_cache_path
-from palmares.engine.evaluate import ModelRun, RunFailed, RunStats, evaluate, run_model
+from palmares.engine.evaluate import (
+    ModelRun,
+    RunFailed,
+    RunStats,
+    evaluate,
+    run_from_json,
+    run_model,
+    run_to_json,
+)
 from palmares.engine.results import RunResult
 from palmares.engine.scoring import Scorer, score_predictions
 
@@ -14,6 +22,8 @@ __all__ = [
     "Scorer",
     "default_cache_path",
     "evaluate",
+    "run_from_json",
     "run_model",
+    "run_to_json",
     "score_predictions",
 ]

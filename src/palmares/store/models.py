@@ -89,6 +89,10 @@ class CampaignTask(Base):
         ForeignKey("campaign_tasks.id", name="fk_campaign_tasks_anchor_source"), nullable=True
     )
     anchor_ids: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    #: seeds the public/private partition of the hidden split (and its bootstrap resamples):
+    #: random per campaign task and never shown, so nobody can tell which hidden items count
+    #: in the public part. Null for tasks created before it existed (their old seed is kept).
+    split_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class Phase(Base):
@@ -140,6 +144,17 @@ class Token(Base):
     kind: Mapped[str] = mapped_column(String(10), default="api", server_default="api")
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     csrf: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class LoginFailure(Base):
+    """A failed login, by account name and client address: too many within a window and the
+    next attempts are refused before any password is checked (``campaigns.throttle``)."""
+
+    __tablename__ = "login_failures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class QuotaUsage(Base):

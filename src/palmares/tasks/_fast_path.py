@@ -108,6 +108,8 @@ def fast_jsonl(
         table = pajson.read_json(pa.BufferReader(_without_bom(buf)))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
+    if not _names_are_utf8(table):
+        return None
     second.start()
     values = _fast_columns(table, index, kind, second)
     if values is None or not second.result().utf8:
@@ -115,6 +117,16 @@ def fast_jsonl(
     if second.result().lines != table.num_rows:
         return None  # blank lines, or several objects on one line: the exact path decides
     return values
+
+
+def _names_are_utf8(table: pa.Table) -> bool:
+    """pyarrow keeps a header's (or a JSON key's) bytes as they are and decodes them only when
+    asked: a name that is not UTF-8 would raise there; the exact path names its line."""
+    try:
+        table.column_names  # noqa: B018
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _fast_columns(
@@ -139,9 +151,12 @@ def _fast_columns(
 def fast_delimited(
     buf: pa.Buffer, second: SecondCore, delimiter: str, index: IdIndex, kind: ValueKind
 ) -> pa.Array | None:
+    body = _without_bom(buf)
+    if _without_bom(body).size != body.size:
+        return None  # pyarrow would skip a second BOM too, which the exact path keeps
     try:
         table = pacsv.read_csv(
-            pa.BufferReader(_without_bom(buf)),
+            pa.BufferReader(body),
             parse_options=pacsv.ParseOptions(delimiter=delimiter),
             convert_options=pacsv.ConvertOptions(
                 column_types={"id": pa.string(), "prediction": pa.string()},
@@ -149,6 +164,8 @@ def fast_delimited(
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if not _names_are_utf8(table):
         return None
     second.start()
     values = _fast_csv_columns(table, index, kind, second)
@@ -172,6 +189,10 @@ def _fast_csv_columns(
             return None
     elif kind is ValueKind.RANKING:
         pred = pc.utf8_split_whitespace(pred)
+        # Python's str.split() drops the empty pieces of a blank cell or of surrounding blanks
+        # (" a b " → [a, b]); pyarrow keeps them (["", "a", "b", ""]): leave those to it
+        if pc.any(pc.equal(pc.list_flatten(pred), "")).as_py():
+            return None
     return _fast_align(ids, pred, index, kind, second)
 
 

@@ -14,6 +14,28 @@ Loc = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader without aliases, whose scalar errors carry their line.
+
+    An alias (``*name``) can make a tiny file expand to billions of values, or refer to itself;
+    a spec never needs one. A scalar the resolver takes for a date, a number or a tagged value
+    but cannot build (``2027-02-30``, ``!!float abc``, a 5,000-digit integer) raises a plain
+    ValueError in PyYAML, which would escape without a line.
+    """
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(None, None, "aliases (*name) are not accepted", mark)
+        return super().compose_node(parent, index)
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(None, None, str(exc), node.start_mark) from None
+
+
 def read_yaml(path: Path) -> tuple[Any, dict[Loc, int]]:
     """Parse a YAML file safely (no Python tags) → (data, {key path: line}).
 
@@ -28,8 +50,10 @@ def read_yaml(path: Path) -> tuple[Any, dict[Loc, int]]:
         bad = path.read_bytes()[: exc.start].count(b"\n") + 1
         raise InputError("not valid UTF-8 text", file=name, line=bad) from None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.load(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)
+    except RecursionError:  # PyYAML composes recursively: a few hundred nested brackets
+        raise InputError("invalid YAML: nested too deeply", file=name) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None

@@ -87,7 +87,11 @@ def _exact_jsonl(raw: bytes, name: str, kind: ValueKind) -> list[Record]:
             obj = json.loads(text, parse_constant=_reject_constant)
         except (json.JSONDecodeError, ValueError) as exc:
             msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+            if "\r" in text.rstrip():  # lines ended by CR alone run together as one
+                msg = "lines end with a lone carriage return (CR): end them with LF or CRLF"
             raise InputError(f"invalid JSON: {msg}", file=name, line=lineno) from None
+        except RecursionError:  # a nesting bomb ([[[[…]]]]): the parser recurses per level
+            raise InputError("invalid JSON: nested too deeply", file=name, line=lineno) from None
         if not isinstance(obj, dict):
             raise InputError(f"expected a JSON object, got {_kind_of(obj)}", file=name, line=lineno)
         for key in ("id", "prediction"):
@@ -108,6 +112,13 @@ def _exact_delimited(raw: bytes, delimiter: str, name: str, kind: ValueKind) -> 
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError("not valid UTF-8 text", file=name, line=line) from None
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        return _delimited_records(reader, name, kind)
+    except csv.Error as exc:  # a field over the csv module's limit (128 kB), a stray NUL…
+        raise InputError(f"invalid CSV: {exc}", file=name, line=reader.line_num) from None
+
+
+def _delimited_records(reader: Any, name: str, kind: ValueKind) -> list[Record]:
     header = next(reader)
     if len(set(header)) != len(header):
         raise InputError("duplicate column names in the header", file=name, line=1)
@@ -117,10 +128,18 @@ def _exact_delimited(raw: bytes, delimiter: str, name: str, kind: ValueKind) -> 
     col = {h: i for i, h in enumerate(header)}
     proba_cols = {h[len(PROBA_PREFIX) :]: i for h, i in col.items() if h.startswith(PROBA_PREFIX)}
     records: list[Record] = []
+    start = reader.line_num + 1
     for row in reader:
         where: dict[str, Any] = {"file": name, "line": reader.line_num}
+        row_start, start = start, reader.line_num + 1
         if not any(cell.strip() for cell in row):
             continue
+        if len(row) != len(header) and reader.line_num > row_start:
+            raise InputError(
+                f"a quote opened here is not closed before line {reader.line_num}",
+                file=name,
+                line=row_start,
+            )
         if len(row) != len(header):
             raise InputError(f"{len(row)} fields where the header has {len(header)}", **where)
         item_id = _check_id(row[col["id"]], where)
@@ -146,14 +165,14 @@ def _align(records: list[Record], items: ItemSet, name: str, digest: str) -> Pre
         pos = index.get(item_id)
         if pos is None:
             raise InputError(
-                f"unknown id {item_id!r}: no such item in this task split",
+                f"unknown id {_short(item_id)}: no such item in this task split",
                 file=name,
                 line=lineno,
                 field="id",
             )
         if item_id in first_line:
             raise InputError(
-                f"duplicate id {item_id!r} (first seen on line {first_line[item_id]})",
+                f"duplicate id {_short(item_id)} (first seen on line {first_line[item_id]})",
                 file=name,
                 line=lineno,
                 field="id",
@@ -243,9 +262,9 @@ def _to_float(value: Any, field: str, where: dict[str, Any]) -> float:
     try:
         number = float(value)
     except ValueError:
-        raise InputError(f"expected a number, got {value!r}", field=field, **where) from None
+        raise InputError(f"expected a number, got {_short(value)}", field=field, **where) from None
     if not math.isfinite(number):
-        raise InputError(f"expected a finite number, got {value!r}", field=field, **where)
+        raise InputError(f"expected a finite number, got {_short(value)}", field=field, **where)
     return number
 
 
@@ -268,6 +287,12 @@ def _check_probabilities(value: Any, where: dict[str, Any]) -> dict[str, float] 
 
 def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _short(value: Any) -> str:
+    """``value`` as a message quotes it: a 3 MB id is shown by its start, not echoed whole."""
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:60]}… ({len(text)} characters)"
 
 
 def _kind_of(value: Any) -> str:

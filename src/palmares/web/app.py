@@ -12,7 +12,15 @@ from palmares._version import __version__
 from palmares.campaigns import Artifacts
 from palmares.store import migrate, open_engine, sessions
 from palmares.web import errors, pages
-from palmares.web.routers import campaigns, health, leaderboards, participation, submissions
+from palmares.web.limits import MB, BodyLimit
+from palmares.web.routers import (
+    campaigns,
+    health,
+    leaderboards,
+    participation,
+    submissions,
+    tokens,
+)
 from palmares.web.settings import Settings
 
 PAGES = Path(__file__).resolve().parent / "pages"
@@ -31,10 +39,18 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.artifacts = Artifacts(settings.artifacts)
     errors.install(app, page=pages.error_page)
     pages.install(app)
-    for module in (health, campaigns, participation, submissions, leaderboards):
+    for module in (health, campaigns, participation, submissions, leaderboards, tokens):
         app.include_router(module.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=PAGES / "static"), name="static")
+    # bodies are held to their limit as they stream in, before any route parses them (inside
+    # the headers' middleware below, so that a refusal carries the same headers)
+    app.add_middleware(
+        BodyLimit,
+        upload_bytes=settings.max_upload_mb * MB,
+        model_bytes=settings.max_model_mb * MB,
+        page=pages.error_page,
+    )
 
     @app.middleware("http")
     async def _headers(

@@ -59,4 +59,6 @@ def install(app: FastAPI, page: PageRenderer | None = None) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:
-        return _error(request, exc.status_code, "http_error", str(exc.detail))
+        # 413: the same code as the body limit's own refusals (palmares.web.limits)
+        code = "too_large" if exc.status_code == 413 else "http_error"
+        return _error(request, exc.status_code, code, str(exc.detail))

@@ -12,7 +12,10 @@ class Settings(BaseSettings):
 
     db: str = "sqlite:///palmares.db"
     artifacts: str = "artifacts"
+    #: the largest predictions file accepted (MB), compressed or once decompressed
     max_upload_mb: int = 200
+    #: the largest GGUF model file accepted (MB); a model is larger than its predictions
+    max_model_mb: int = 512
     #: may visitors create their own participant account (with a new team)?
     signup: bool = True
     #: how long a browser session lasts

@@ -82,7 +82,7 @@ def read_category(path: Path) -> list[dict[str, Any]]:
                 continue
             try:
                 record = json.loads(raw.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            except (UnicodeDecodeError, ValueError, RecursionError) as exc:
                 raise InputError(f"invalid JSON line: {exc}", file=str(path), line=lineno) from None
             try:
                 out.append(item(record))

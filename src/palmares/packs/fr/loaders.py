@@ -39,6 +39,7 @@ from palmares.core import DatasetSpec, InputError
 from palmares.packs.fr import bias, calcul, dates, labels, unites, wmt
 from palmares.packs.fr._generation import MAX_ITEMS
 from palmares.tasks.loaders import Loader, LoaderRegistry, Rows
+from palmares.tasks.loaders._base import json_problem
 
 Generator = Callable[[int, int, Collection[str]], list[dict[str, Any]]]
 
@@ -57,10 +58,13 @@ def read_recipe(location: str) -> tuple[int, int, str | None]:
         doc = json.loads(Path(location).read_bytes().decode("utf-8-sig"))
     except FileNotFoundError:
         raise InputError("recipe file not found", file=location) from None
+    except OSError as exc:  # a folder (exclude: "."), no permission
+        raise InputError(f"cannot read the recipe: {exc.strerror}", file=location) from None
     except UnicodeDecodeError:
         raise InputError("not valid UTF-8 text", file=location) from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg}", file=location, line=exc.lineno) from None
+    except (ValueError, RecursionError) as exc:  # syntax, a 5,000-digit number, a nesting bomb
+        line = exc.lineno if isinstance(exc, json.JSONDecodeError) else None
+        raise InputError(f"invalid JSON: {json_problem(exc)}", file=location, line=line) from None
     if not isinstance(doc, dict):
         raise InputError('a recipe is a JSON object: {"seed": 1, "n": 200}', file=location)
     unknown = sorted(set(doc) - {"seed", "n", "exclude"})
@@ -84,7 +88,13 @@ def read_recipe(location: str) -> tuple[int, int, str | None]:
                 f"the name of another recipe file, got {exclude!r}", file=location, field="exclude"
             )
         other = Path(location).parent / exclude
-        if other.resolve() == Path(location).resolve():
+        try:
+            itself = other.resolve() == Path(location).resolve()
+        except (OSError, ValueError):  # a NUL byte, a name too long for the file system
+            raise InputError(
+                f"not a usable file name: {exclude!r}", file=location, field="exclude"
+            ) from None
+        if itself:
             raise InputError("a recipe cannot exclude itself", file=location, field="exclude")
         exclude = str(other)
     return seed, n, exclude

@@ -88,5 +88,14 @@ def read_json_document(location: str) -> Any:
         return json.loads(Path(location).read_bytes().decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise InputError("not valid UTF-8 text", file=location) from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg}", file=location, line=exc.lineno) from None
+    except (ValueError, RecursionError) as exc:
+        line = exc.lineno if isinstance(exc, json.JSONDecodeError) else None
+        raise InputError(f"invalid JSON: {json_problem(exc)}", file=location, line=line) from None
+
+
+def json_problem(exc: ValueError | RecursionError) -> str:
+    """What ``json.loads`` found wrong. Besides syntax errors it raises a plain ValueError for a
+    number of more than 4,300 digits, and RecursionError for arrays nested a few thousand deep."""
+    if isinstance(exc, json.JSONDecodeError):
+        return exc.msg
+    return "nested too deeply" if isinstance(exc, RecursionError) else str(exc)

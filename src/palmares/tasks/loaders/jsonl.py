@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from palmares.core import DatasetSpec, InputError
-from palmares.tasks.loaders._base import Rows, columns_from_records
+from palmares.tasks.loaders._base import Rows, columns_from_records, json_problem
 
 
 def load(location: str, spec: DatasetSpec) -> Rows:
@@ -21,8 +21,9 @@ def load(location: str, spec: DatasetSpec) -> Rows:
                 continue
             try:
                 rec = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"invalid JSON: {exc.msg}", file=location, line=lineno) from None
+            except (ValueError, RecursionError) as exc:
+                problem = f"invalid JSON: {json_problem(exc)}"
+                raise InputError(problem, file=location, line=lineno) from None
             if not isinstance(rec, dict):
                 raise InputError("expected a JSON object", file=location, line=lineno)
             records.append(rec)

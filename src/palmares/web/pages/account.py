@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from palmares.campaigns import Forbidden, create_system, log_in, log_out, sign_up
+from palmares.campaigns.throttle import TooManyAttempts
 from palmares.core import InputError
 from palmares.store import System, Team, User
 from palmares.web.deps import DB, SettingsDep
@@ -45,8 +46,18 @@ def login(
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
+    # the client's address as uvicorn sees it (behind a proxy, run uvicorn with
+    # --proxy-headers and --forwarded-allow-ips so that it is the visitor's, not the proxy's)
+    address = request.client.host if request.client else "unknown"
     try:
-        made = log_in(db, name, password, hours=settings.session_hours)
+        made = log_in(db, name, password, hours=settings.session_hours, address=address)
+    except TooManyAttempts as exc:
+        page = render(
+            request, seen, "login.html", status=429, next=local_path(next), name=name,
+            error=str(exc), signup=settings.signup,
+        )  # fmt: skip
+        page.headers["Retry-After"] = str(exc.retry_after_s)
+        return page
     except Forbidden as exc:
         return render(
             request, seen, "login.html", status=401, next=local_path(next), name=name,

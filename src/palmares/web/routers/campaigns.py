@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from palmares.store import Campaign, CampaignTask, Phase
 from palmares.web.deps import SessionDep
 from palmares.web.errors import NotFound
+from palmares.web.routers._params import Id, Limit, Offset
 
 router = APIRouter(prefix="/api/campaigns", tags=["campaigns"])
 
@@ -49,13 +50,13 @@ def _describe(s: Session, campaign: Campaign) -> dict[str, Any]:
 
 
 @router.get("")
-def list_campaigns(s: SessionDep, offset: int = 0, limit: int = 50) -> dict[str, Any]:
+def list_campaigns(s: SessionDep, offset: Offset = 0, limit: Limit = 50) -> dict[str, Any]:
     rows = s.scalars(select(Campaign).order_by(Campaign.id).offset(offset).limit(limit)).all()
     return {"items": [_describe(s, c) for c in rows], "offset": offset, "limit": limit}
 
 
 @router.get("/{campaign_id}")
-def get_campaign(campaign_id: int, s: SessionDep) -> dict[str, Any]:
+def get_campaign(campaign_id: Id, s: SessionDep) -> dict[str, Any]:
     campaign = s.get(Campaign, campaign_id)
     if campaign is None:
         raise NotFound(f"no campaign {campaign_id}")

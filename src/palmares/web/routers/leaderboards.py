@@ -9,9 +9,9 @@ final ranking, only to organisers and auditors until the phase has ended.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from palmares.campaigns import (
@@ -27,17 +27,18 @@ from palmares.core import InputError
 from palmares.store import Phase
 from palmares.web.deps import DB, ArtifactsDep, OptionalUser
 from palmares.web.errors import NotFound
+from palmares.web.routers._params import NO_NUL, Id, Name
 
 router = APIRouter(prefix="/api/campaigns", tags=["leaderboards"])
 
 
 @router.get("/{campaign_id}/tasks/{task_id}/leaderboard")
 def get_leaderboard(
-    campaign_id: int,
-    task_id: str,
+    campaign_id: Id,
+    task_id: Name,
     db: DB,
     user: OptionalUser,
-    phase: str = "dev",
+    phase: Annotated[str, Query(max_length=20, pattern=NO_NUL)] = "dev",
     part: Literal["public", "private"] = "public",
 ) -> dict[str, Any]:
     with db() as s:
@@ -61,14 +62,14 @@ def get_leaderboard(
 
 
 @router.get("/{campaign_id}/tasks/{task_id}/snapshots")
-def get_snapshots(campaign_id: int, task_id: str, db: DB) -> dict[str, Any]:
+def get_snapshots(campaign_id: Id, task_id: Name, db: DB) -> dict[str, Any]:
     """Frozen leaderboards (published at each phase's end, and after each rescore)."""
     return {"task": task_id, "snapshots": snapshots(db, campaign_id, task_id)}
 
 
 @router.get("/{campaign_id}/tasks/{task_id}/progress")
 def get_progress(
-    campaign_id: int, task_id: str, db: DB, user: OptionalUser, artifacts: ArtifactsDep
+    campaign_id: Id, task_id: Name, db: DB, user: OptionalUser, artifacts: ArtifactsDep
 ) -> dict[str, Any]:
     """Scores of this campaign and the one it carries anchors from, on the anchor items only.
     Staff see it at any time; everyone once the campaign's last phase has ended."""

@@ -11,12 +11,13 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 
 from palmares.campaigns import create_system, is_staff, register, task_data
 from palmares.store import System
 from palmares.web.deps import DB, CurrentUser, Token
+from palmares.web.routers._params import NO_NUL, Id, Name
 
 router = APIRouter(prefix="/api", tags=["participation"])
 
@@ -27,16 +28,24 @@ class RegistrationBody(BaseModel):
 
 @router.post("/campaigns/{campaign_id}/registration", status_code=201)
 def post_registration(
-    campaign_id: int, body: RegistrationBody, token: Token, user: CurrentUser, db: DB
+    campaign_id: Id, body: RegistrationBody, token: Token, user: CurrentUser, db: DB
 ) -> dict[str, Any]:
     register(db, token or "", campaign_id, body.accept_rules)
     return {"campaign": campaign_id, "registered": True}
 
 
 class SystemBody(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
-    description: str = ""
+    name: str = Field(min_length=1, max_length=100, pattern=NO_NUL)
+    description: str = Field(default="", max_length=10_000, pattern=NO_NUL)
     model_card: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("model_card")
+    @classmethod
+    def _storable(cls, value: dict[str, Any]) -> dict[str, Any]:
+        # PostgreSQL's JSON refuses the NUL character, which JSON itself allows
+        if "\\u0000" in json.dumps(value):
+            raise ValueError("the model card may not contain the NUL character (\\u0000)")
+        return value
 
 
 @router.post("/systems", status_code=201)
@@ -60,8 +69,19 @@ def list_systems(user: CurrentUser, db: DB) -> dict[str, Any]:
     }
 
 
-@router.get("/campaigns/{campaign_id}/tasks/{task_id}/data/{split}")
-def get_data(campaign_id: int, task_id: str, split: str, token: Token, db: DB) -> StreamingResponse:
+# documented as what it is: JSON Lines, one item per line (not one JSON document)
+JSON_LINES = {200: {"content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+                    "description": "the split's items, one JSON object per line"}}  # fmt: skip
+
+
+@router.get(
+    "/campaigns/{campaign_id}/tasks/{task_id}/data/{split}",
+    response_class=StreamingResponse,
+    responses=JSON_LINES,  # type: ignore[arg-type]
+)
+def get_data(
+    campaign_id: Id, task_id: Name, split: Name, token: Token, db: DB
+) -> StreamingResponse:
     records = task_data(db, token, campaign_id, task_id, split)
     first = next(records, None)  # permission errors are raised here, before streaming starts
 

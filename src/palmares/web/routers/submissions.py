@@ -16,6 +16,7 @@ from palmares.campaigns import is_staff
 from palmares.store import ScoreRecord, Submission
 from palmares.web.deps import DB, ArtifactsDep, CurrentUser, SessionDep, SettingsDep, Token
 from palmares.web.errors import NotFound
+from palmares.web.routers._params import NO_NUL, Id, Limit, Name, Offset
 from palmares.web.uploads import receive
 from palmares.web.views import submission_view, visible_submission
 
@@ -24,8 +25,8 @@ router = APIRouter(prefix="/api", tags=["submissions"])
 
 @router.post("/campaigns/{campaign_id}/tasks/{task_id}/submissions", status_code=201)
 def submit(
-    campaign_id: int,
-    task_id: str,
+    campaign_id: Id,
+    task_id: Name,
     token: Token,
     user: CurrentUser,
     db: DB,
@@ -33,11 +34,11 @@ def submit(
     settings: SettingsDep,
     file: Annotated[UploadFile | None, File()] = None,
     kind: Annotated[Literal["predictions", "endpoint", "model_file"], Form()] = "predictions",
-    url: Annotated[str | None, Form()] = None,
-    model: Annotated[str | None, Form()] = None,
-    api_key: Annotated[str | None, Form()] = None,
+    url: Annotated[str | None, Form(pattern=NO_NUL)] = None,
+    model: Annotated[str | None, Form(pattern=NO_NUL)] = None,
+    api_key: Annotated[str | None, Form(pattern=NO_NUL)] = None,
     split: Annotated[Literal["hidden", "public"], Form()] = "hidden",
-    system: Annotated[str | None, Form()] = None,
+    system: Annotated[str | None, Form(pattern=NO_NUL)] = None,
 ) -> dict[str, Any]:
     """A predictions file or a GGUF model file (multipart ``file``), or an endpoint (``url``,
     ``model``, optional ``api_key``, which no response ever returns)."""
@@ -52,7 +53,7 @@ def submit(
 
 @router.get("/submissions")
 def list_submissions(
-    s: SessionDep, user: CurrentUser, offset: int = 0, limit: int = 50
+    s: SessionDep, user: CurrentUser, offset: Offset = 0, limit: Limit = 50
 ) -> dict[str, Any]:
     query = select(Submission).order_by(Submission.created_at, Submission.id)
     if not is_staff(user):
@@ -62,12 +63,12 @@ def list_submissions(
 
 
 @router.get("/submissions/{submission_id}")
-def get_submission(submission_id: str, s: SessionDep, user: CurrentUser) -> dict[str, Any]:
+def get_submission(submission_id: Name, s: SessionDep, user: CurrentUser) -> dict[str, Any]:
     return submission_view(s, user, visible_submission(s, user, submission_id))
 
 
 @router.get("/submissions/{submission_id}/items")
-def get_items(submission_id: str, s: SessionDep, user: CurrentUser) -> dict[str, Any]:
+def get_items(submission_id: Name, s: SessionDep, user: CurrentUser) -> dict[str, Any]:
     """Per-item results, for a submission on the public split only (hidden items never)."""
     submission = visible_submission(s, user, submission_id)
     record = s.get(ScoreRecord, submission.id)
