@@ -36,6 +36,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -328,7 +329,10 @@ def run(url: str, folder: Path, plan: Plan) -> dict[str, Any]:
         unloaded = alone(base)
         cpu_before = [_cpu_s(p.pid) for p in procs]
         client_cpu = time.process_time()
-        stats, accepted, elapsed = asyncio.run(drive(base, fixture, plan))
+        # a thread of its own: the caller may already run an event loop (pytest with Playwright's)
+        with ThreadPoolExecutor(1) as loop_thread:
+            running = loop_thread.submit(asyncio.run, drive(base, fixture, plan))
+            stats, accepted, elapsed = running.result()
         client_cpu = time.process_time() - client_cpu
         load_after = os.getloadavg()
         drain_s = drain(url, plan.drain_timeout_s)

@@ -30,6 +30,7 @@ from palmares.store import Campaign, CampaignTask, Challenge, Job, Phase, Submis
 from palmares.web.deps import DB, SettingsDep
 from palmares.web.errors import NotFound
 from palmares.web.pages._base import Protected, Viewer, ViewerDep, redirect, render
+from palmares.web.routers._params import Id, PageNo
 
 router = APIRouter()
 PAGE_SIZE = 50
@@ -137,7 +138,7 @@ def post_campaign(
 
 @router.get("/console/campaigns/{campaign_id}", response_class=HTMLResponse)
 def campaign_page(
-    campaign_id: int, request: Request, seen: ViewerDep, db: DB, page: int = 1, done: str = ""
+    campaign_id: Id, request: Request, seen: ViewerDep, db: DB, page: PageNo = 1, done: str = ""
 ) -> HTMLResponse:
     _staff(request, seen)
     notice = done if done in NOTICES else None
@@ -226,8 +227,8 @@ def _phase_view(phase: Phase, now: datetime) -> dict[str, Any]:
 
 @router.post("/console/campaigns/{campaign_id}/phases/{phase_id}", response_class=HTMLResponse)
 def post_phase(
-    campaign_id: int,
-    phase_id: int,
+    campaign_id: Id,
+    phase_id: Id,
     request: Request,
     seen: Protected,
     db: DB,
@@ -255,7 +256,7 @@ def post_phase(
 
 @router.post("/console/campaigns/{campaign_id}/snapshots", response_class=HTMLResponse)
 def post_snapshot(
-    campaign_id: int,
+    campaign_id: Id,
     request: Request,
     seen: Protected,
     db: DB,
@@ -308,7 +309,7 @@ def post_rescore(submission_id: str, request: Request, seen: Protected, db: DB) 
 
 @router.get("/console/jobs", response_class=HTMLResponse)
 def jobs_page(
-    request: Request, seen: ViewerDep, db: DB, status: str = "", page: int = 1
+    request: Request, seen: ViewerDep, db: DB, status: str = "", page: PageNo = 1
 ) -> HTMLResponse:
     _staff(request, seen)
     page = max(1, page)

@@ -29,6 +29,7 @@ from palmares.tasks import load_task
 from palmares.web.deps import DB, ArtifactsDep, SettingsDep
 from palmares.web.errors import NotFound
 from palmares.web.pages._base import Protected, ViewerDep, redirect, render
+from palmares.web.routers._params import Id, PageNo
 from palmares.web.uploads import receive
 from palmares.web.views import submission_view, visible_submission
 
@@ -37,7 +38,7 @@ PAGE_SIZE = 50
 
 
 @router.get("/campaigns/{campaign_id}/register", response_class=HTMLResponse)
-def registration_page(campaign_id: int, request: Request, seen: ViewerDep, db: DB) -> HTMLResponse:
+def registration_page(campaign_id: Id, request: Request, seen: ViewerDep, db: DB) -> HTMLResponse:
     return _registration(campaign_id, request, seen, db)
 
 
@@ -59,7 +60,7 @@ def _registration(
 
 @router.post("/campaigns/{campaign_id}/register", response_class=HTMLResponse)
 def post_registration(
-    campaign_id: int,
+    campaign_id: Id,
     request: Request,
     seen: Protected,
     db: DB,
@@ -126,7 +127,7 @@ def _submit_context(
 
 @router.get("/campaigns/{campaign_id}/tasks/{task_id}/submit", response_class=HTMLResponse)
 def submit_page(
-    campaign_id: int, task_id: str, request: Request, seen: ViewerDep, db: DB
+    campaign_id: Id, task_id: str, request: Request, seen: ViewerDep, db: DB
 ) -> HTMLResponse:
     user, _ = seen.require(request)
     context = _submit_context(db, campaign_id, task_id, user.team_id, datetime.now(UTC))
@@ -135,7 +136,7 @@ def submit_page(
 
 @router.post("/campaigns/{campaign_id}/tasks/{task_id}/submit", response_class=HTMLResponse)
 def post_submit(
-    campaign_id: int,
+    campaign_id: Id,
     task_id: str,
     request: Request,
     seen: Protected,
@@ -172,7 +173,7 @@ def post_submit(
 
 
 @router.get("/submissions", response_class=HTMLResponse)
-def submissions_page(request: Request, seen: ViewerDep, db: DB, page: int = 1) -> HTMLResponse:
+def submissions_page(request: Request, seen: ViewerDep, db: DB, page: PageNo = 1) -> HTMLResponse:
     user, _ = seen.require(request)
     page = max(1, page)
     with db() as s:
@@ -240,7 +241,7 @@ def run_page(
     seen: ViewerDep,
     db: DB,
     errors: int = 0,
-    page: int = 1,
+    page: PageNo = 1,
 ) -> HTMLResponse:
     """A run: status (the page refreshes itself while the job runs), scores with their
     intervals, by slice; on the public split, the item explorer."""

@@ -38,6 +38,7 @@ from palmares.web.pages.timeline import (
     progress_svg,
     timeline_svg,
 )
+from palmares.web.routers._params import Id
 
 router = APIRouter()
 
@@ -198,7 +199,7 @@ def _progress_table(rows: list[dict[str, Any]], earlier: str, later: str) -> lis
 
 
 @router.get("/campaigns/{campaign_id}", response_class=HTMLResponse)
-def campaign_page(campaign_id: int, request: Request, db: DB, seen: ViewerDep) -> HTMLResponse:
+def campaign_page(campaign_id: Id, request: Request, db: DB, seen: ViewerDep) -> HTMLResponse:
     now = datetime.now(UTC)
     with db() as s:
         campaign = s.get(Campaign, campaign_id)
@@ -292,7 +293,7 @@ def _datasheet(
 
 @router.get("/campaigns/{campaign_id}/tasks/{task_id}", response_class=HTMLResponse)
 def task_page(
-    campaign_id: int, task_id: str, request: Request, db: DB, seen: ViewerDep
+    campaign_id: Id, task_id: str, request: Request, db: DB, seen: ViewerDep
 ) -> HTMLResponse:
     """The task's datasheet. Of the hidden split, only its size: never an item, a reference
     or a slice value."""
@@ -323,7 +324,7 @@ def task_page(
 
 @router.get("/campaigns/{campaign_id}/tasks/{task_id}/leaderboard", response_class=HTMLResponse)
 def leaderboard_page(
-    campaign_id: int,
+    campaign_id: Id,
     task_id: str,
     request: Request,
     db: DB,

@@ -17,4 +17,6 @@ NO_NUL = r"^[^\x00]*$"
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
+#: a page number of a paged HTML list
+PageNo = Annotated[int, Query(ge=1, le=MAX_ID)]
 Name = Annotated[str, Path(min_length=1, max_length=200, pattern=NO_NUL)]
