@@ -95,3 +95,57 @@ def test_model_file_and_endpoint_submissions(db_url: str, tmp_path: Path) -> Non
         stored = s.scalar(select(Submission.secret).where(Submission.id == endpoint_sid))
         dump = " ".join(str(row) for row in s.execute(text("SELECT * FROM submissions")).all())
     assert stored is not None and stored.startswith("fernet:") and KEY not in dump
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason"),
+    [
+        ("", "llama.cpp could not load the model file"),  # a hollow file that passes the checks
+        ("segv", "the model's process crashed (SIGSEGV)"),  # a loader that crashes
+    ],
+)
+def test_a_model_file_that_breaks_its_process_fails_its_job_and_harms_nothing(
+    fault: str, reason: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker records the failure with its reason, the team sees it, and the same worker
+    goes on to score the next submission."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "models"))
+    from test_sandbox import gguf
+
+    from palmares.backends.sandboxed import FAULT_ENV
+    from palmares.campaigns import create_campaign, submit_model_file, submit_predictions
+    from palmares.store import Job
+
+    rows = [{"id": str(i), "q": f"Question {i} ?", "a": "oui"} for i in range(6)]
+    for split in ("dev", "test"):
+        (tmp_path / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (tmp_path / "task.yaml").write_text(TASK, "utf-8")
+    campaign = campaign_for_task(
+        tmp_path, public_split="dev", accepts=("predictions", "model_file")
+    )
+    app = create_app(Settings(db=f"sqlite:///{tmp_path / 'p.db'}", artifacts=str(tmp_path / "a")))
+    db, artifacts = app.state.db, app.state.artifacts
+    create_campaign(db, campaign)
+    token = join(db, "alice", "lab-a")
+    model = tmp_path / "model.gguf"
+    if fault:
+        monkeypatch.setenv(FAULT_ENV, fault)
+        model = smollm2_gguf()
+    else:
+        model.write_bytes(gguf())
+    broken = submit_model_file(db, artifacts, token, 1, "qa-chat", model)
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text(
+        "".join(json.dumps({"id": r["id"], "prediction": "oui"}) + "\n" for r in rows)
+    )
+    fine = submit_predictions(db, artifacts, token, 1, "qa-chat", answers)
+    while run_one(db, artifacts) is not None:
+        pass
+    with db() as s:
+        jobs = {j.submission_id: j for j in s.scalars(select(Job))}
+    assert jobs[broken].status == "failed" and reason in (jobs[broken].error or "")
+    assert jobs[fine].status == "done"
+    view = TestClient(app).get(
+        f"/api/submissions/{broken}", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert view.json()["status"] == "failed"
