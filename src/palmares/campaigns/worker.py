@@ -47,7 +47,12 @@ PAUSE_ENV = "PALMARES_FAULT_WORKER_PAUSE"
 
 
 def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """``host:pid``, and the thread for a worker thread (``serve --workers N``): each thread
+    holds its own leases, so one never takes over a sibling's job as its own."""
+    name = f"{socket.gethostname()}:{os.getpid()}"
+    if threading.current_thread() is not threading.main_thread():
+        name += f"/{threading.get_ident()}"
+    return name[-100:]  # the column's width; the end (pid, thread) is what tells them apart
 
 
 def run_one(
