@@ -221,8 +221,8 @@ def test_a_crash_a_hang_or_a_memory_blow_up_fails_with_a_reason(
         backend.close()
 
 
-def _probe(port: int, network: str) -> str:
-    order = {"model": "-", "options": {}, "memory_bytes": 2**32, "network": network,
+def _probe(port: int, network: str) -> tuple[str, int | None]:
+    order = {"model": str(smollm2_gguf()), "options": {}, "memory_bytes": 2**32, "network": network,
              "parent": os.getpid()}  # fmt: skip
     child = subprocess.run(
         [sys.executable, "-m", "palmares.backends._sandbox_child", json.dumps(order)],
@@ -232,19 +232,22 @@ def _probe(port: int, network: str) -> str:
         timeout=60,
     )
     answer: dict[str, str] = json.loads(child.stdout.splitlines()[0])
-    return answer.get("probe") or answer["error"]
+    uid = answer.get("uid")
+    return answer.get("probe") or answer["error"], None if uid is None else int(uid)
 
 
-def test_the_model_process_cannot_reach_the_network() -> None:
+def test_the_model_process_cannot_reach_the_network_nor_stay_root() -> None:
     """A server listening on this machine's loopback: reachable from a process with the host's
     network, not from the sandbox's (its own namespace: even loopback is down)."""
     with socket.create_server(("127.0.0.1", 0)) as server:
         port = server.getsockname()[1]
-        assert _probe(port, "host") == "reached"
-        verdict = _probe(port, "none")
+        assert _probe(port, "host")[0] == "reached"
+        verdict, uid = _probe(port, "none")
     if verdict == "no-namespace":
         pytest.skip("this system cannot make a network namespace (the sandbox refuses to run)")
     assert verdict.startswith("unreachable"), verdict
+    # started by root, the model's process runs as nobody; otherwise as the worker's user
+    assert uid == (65534 if os.getuid() == 0 else os.getuid())
 
 
 def test_a_file_llama_cpp_refuses_fails_with_a_reason(tmp_path: Path) -> None:

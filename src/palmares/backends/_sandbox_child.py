@@ -10,8 +10,10 @@ stderr, so nothing llama.cpp prints can be taken for an answer.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
+import importlib
 import json
 import os
 import resource
@@ -24,6 +26,8 @@ from typing import IO, Any
 CLONE_NEWNET = 0x40000000
 CLONE_NEWUSER = 0x10000000
 PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+NOBODY = 65534
 FAULT_ENV = "PALMARES_FAULT_SANDBOX"
 
 
@@ -35,10 +39,11 @@ def main() -> int:
     if problem is not None:
         return say(out, {"error": problem}, 3)
     try:
-        fault(os.environ.get(FAULT_ENV, ""), order["memory_bytes"], out)
-        from palmares.backends.llama import LlamaBackend
+        from palmares.backends.llama import LlamaBackend  # before giving up root: it reads files
 
-        backend = LlamaBackend.create(order["model"], dict(order.get("options", {})))
+        model = drop_root(order["model"], order["parent"])
+        fault(os.environ.get(FAULT_ENV, ""), order["memory_bytes"], out)
+        backend = LlamaBackend.create(model, dict(order.get("options", {})))
     except MemoryError:
         return say(out, {"error": "memory"}, 3)
     except Exception:  # the reason's kind is reported; its text stays in the log
@@ -46,8 +51,41 @@ def main() -> int:
 
         traceback.print_exc()
         return say(out, {"error": "load"}, 3)
-    say(out, {"identity": backend.identity()})
+    # the identity names the file as submitted, not the descriptor it was read through
+    name = os.path.basename(order["model"])
+    identity = backend.identity() | {"model": name.rsplit(".", 1)[0], "file": name}
+    say(out, {"identity": identity})
     return serve(backend, out)
+
+
+def drop_root(model: str, parent: int) -> str:
+    """Run as ``nobody`` when started as root: a compromised loader then owns nothing. The
+    model is opened first and read through ``/proc/self/fd`` (no path to it need be readable
+    by ``nobody``); changing user clears the parent-death signal, so it is set again. The path
+    to load; unchanged when not root."""
+    if os.getuid() != 0:
+        return model
+    # codecs are imported on first use (jinja2 compiles a chat template with unicode-escape);
+    # the standard library may be in a folder that ``nobody`` cannot read
+    import encodings
+    import pkgutil
+
+    import llama_cpp  # noqa: F401 — its shared library and modules, while root can read them
+
+    for codec in pkgutil.iter_modules(encodings.__path__):
+        with contextlib.suppress(ImportError):
+            importlib.import_module(f"encodings.{codec.name}")
+
+    fd = os.open(model, os.O_RDONLY)
+    os.setgroups([])
+    os.setgid(NOBODY)
+    os.setuid(NOBODY)
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    libc.prctl(PR_SET_DUMPABLE, 1)  # else /proc/self stays root's and the descriptor unreadable
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
+    return f"/proc/self/fd/{fd}"
 
 
 def confine(order: dict[str, Any]) -> str | None:
@@ -84,7 +122,7 @@ def fault(kind: str, memory: int, out: IO[str]) -> None:
             reached = "reached"
         except OSError as exc:
             reached = f"unreachable ({exc.errno})"
-        say(out, {"probe": reached})
+        say(out, {"probe": reached, "uid": os.getuid()})
         sys.exit(0)
 
 

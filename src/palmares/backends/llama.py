@@ -59,7 +59,10 @@ class LlamaBackend(Backend):
         )
         self._scoring: ScoringContext | None = None
         stat = path.stat()
-        self._sha256 = file_sha256(str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+        # a descriptor's link (the sandbox reads the file through /proc/self/fd) is read as it
+        # is: resolved, it would name a path the sandbox's user may not open
+        where = path if path.is_relative_to("/proc/self/fd") else path.resolve()
+        self._sha256 = file_sha256(str(where), stat.st_size, stat.st_mtime_ns)
 
     @classmethod
     def create(cls, target: str, options: dict[str, str]) -> LlamaBackend:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import select
 import signal
@@ -41,6 +42,8 @@ from palmares.core.requests import (
     Request,
     response_from_json,
 )
+
+log = logging.getLogger(__name__)
 
 #: test hook (fault injection): what the child does after confining itself
 FAULT_ENV = "PALMARES_FAULT_SANDBOX"
@@ -189,7 +192,13 @@ class SandboxedBackend(Backend):
         """Raise the reason the child stopped (or sent something it should not have)."""
         self._kill()
         code = self._child.wait()
-        raise SandboxFailed(_reason(code, message.get("error"), self.limits))
+        reason = _reason(code, message.get("error"), self.limits)
+        # the process's own words, for the operator's log only (a participant sees the reason)
+        tail = (
+            self._log.read_bytes()[-4000:].decode("utf-8", "replace") if self._log.exists() else ""
+        )
+        log.warning("sandboxed model %s: %s; its log ends with:\n%s", self.path.name, reason, tail)
+        raise SandboxFailed(reason)
 
     def _kill(self) -> None:
         if self._child.poll() is None:
