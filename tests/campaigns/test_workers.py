@@ -107,6 +107,31 @@ def test_worker_dying_on_every_attempt_fails_with_a_reason(
         assert job is not None and job.status == "failed" and "3 attempts" in (job.error or "")
 
 
+def test_an_attempt_that_kept_work_does_not_count_towards_failing(
+    db: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """A long model run cut by restarts: attempts whose heartbeats reported more answers kept
+    (``progress``) give the job another try; once an attempt keeps nothing and the attempts
+    are used up, it fails as before."""
+    from palmares.campaigns.jobs import heartbeat
+
+    _two_teams(db, tmp_path)
+    moment = IN_DEV
+    kept_by_attempt = [5, 5, 9, 9]  # attempt 3 kept 4 more answers; attempt 4 kept nothing
+    job_id = None
+    for kept in kept_by_attempt:
+        claimed = claim(db, "restarted", moment, lease_s=1)
+        assert claimed is not None and claimed == (job_id or claimed)
+        job_id = claimed
+        assert heartbeat(db, job_id, "restarted", moment, 1, progress=kept)
+        moment += timedelta(seconds=5)  # the worker died: its lease runs out
+    other = claim(db, "w", moment, lease_s=1)  # sweeps the exhausted job, takes the next one
+    assert other != job_id
+    with db() as session:
+        job = session.get(Job, job_id)
+        assert job is not None and job.status == "failed" and "4 attempts" in (job.error or "")
+
+
 def test_kill_9_mid_job_then_another_worker_completes_it(db_url: str, tmp_path: Path) -> None:
     url = db_url
     engine = open_engine(url)

@@ -113,7 +113,9 @@ def test_kill_9_during_a_model_evaluation_loses_nothing_and_scores_once(tmp_path
     artifacts = Artifacts(tmp_path / "artifacts")
     token = join(db, "alice", "lab-a")
     killed_sid = submit_model_file(db, artifacts, token, 1, "calcul-mc", smollm2_gguf())
-    with db.begin() as s:  # this test is about resuming, not the poison-job policy
+    # this test is about resuming, not the poison-job policy: a kill often lands before a
+    # heartbeat has reported the answers kept (jobs.progress), so attempts would run out
+    with db.begin() as s:
         s.execute(update(Job).values(max_attempts=1000))
     cache = tmp_path / "artifacts" / "runs" / f"{killed_sid}.sqlite"
 

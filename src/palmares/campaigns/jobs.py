@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -36,8 +36,12 @@ def claim(db: sessionmaker[Session], worker: str, now: datetime, lease_s: float)
         query = (
             select(Job)
             .where(
-                or_(Job.status == "queued", (Job.status == "running") & (Job.lease_until < now)),
-                Job.attempts < Job.max_attempts,
+                or_(
+                    Job.status == "queued",
+                    (Job.status == "running")
+                    & (Job.lease_until < now)
+                    & _may_try_again(),
+                )
             )
             .order_by(Job.created_at, Job.id)
             .limit(1)
@@ -50,18 +54,24 @@ def claim(db: sessionmaker[Session], worker: str, now: datetime, lease_s: float)
         job.status, job.worker = "running", worker
         job.lease_until = now + timedelta(seconds=lease_s)
         job.attempts += 1
+        job.progress_at_claim = job.progress
         session.execute(
             update(Submission).where(Submission.id == job.submission_id).values(status="running")
         )
         return job.id
 
 
+def _may_try_again() -> ColumnElement[bool]:
+    """A job whose worker died may be claimed again: attempts are left, or its last attempt
+    kept some work (a model's answers cached), so the next one goes further."""
+    return or_(Job.attempts < Job.max_attempts, Job.progress > Job.progress_at_claim)
+
+
 def _fail_exhausted(session: Session, now: datetime) -> None:
-    """Jobs whose worker died on every attempt fail, with the reason shown to their team."""
+    """Jobs whose worker died on every attempt fail, with the reason shown to their team (an
+    attempt that kept work does not count: ``_may_try_again``)."""
     dead = session.scalars(
-        select(Job).where(
-            Job.status == "running", Job.lease_until < now, Job.attempts >= Job.max_attempts
-        )
+        select(Job).where(Job.status == "running", Job.lease_until < now, ~_may_try_again())
     ).all()
     for job in dead:
         job.status = "failed"
@@ -72,14 +82,23 @@ def _fail_exhausted(session: Session, now: datetime) -> None:
 
 
 def heartbeat(
-    db: sessionmaker[Session], job_id: int, worker: str, now: datetime, lease_s: float
+    db: sessionmaker[Session],
+    job_id: int,
+    worker: str,
+    now: datetime,
+    lease_s: float,
+    progress: int | None = None,
 ) -> bool:
-    """Extend the lease; False when the job is no longer this worker's."""
+    """Extend the lease (and record ``progress``: work kept so far); False when the job is no
+    longer this worker's."""
+    values: dict[str, object] = {"lease_until": now + timedelta(seconds=lease_s)}
+    if progress is not None:
+        values["progress"] = progress
     with db.begin() as session:
         result = session.execute(
             update(Job)
             .where(Job.id == job_id, Job.worker == worker, Job.status == "running")
-            .values(lease_until=now + timedelta(seconds=lease_s))
+            .values(**values)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 

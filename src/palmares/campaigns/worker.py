@@ -69,13 +69,14 @@ def run_one(
     if job_id is None:
         return None
     stop = threading.Event()
+    kept = [0]  # answers of a model run kept in its cache: reported with each heartbeat
 
     def beat() -> None:
         while not stop.wait(lease_s / 3):
             # a failed beat (the database restarting) must not end the thread: the next may land
             # before the lease runs out; if it does not, holds() refuses this worker's scores
             try:
-                heartbeat(db, job_id, worker, clock(), lease_s)
+                heartbeat(db, job_id, worker, clock(), lease_s, progress=kept[0])
             except Exception as exc:
                 log.warning("job %s: heartbeat failed (%s)", job_id, exc)
 
@@ -85,7 +86,7 @@ def run_one(
         pause = float(os.environ.get(PAUSE_ENV, "0") or 0)
         if pause:
             time.sleep(pause)
-        _process(db, artifacts, job_id, worker, clock)
+        _process(db, artifacts, job_id, worker, clock, kept)
     finally:
         stop.set()
         beating.join()
@@ -93,7 +94,12 @@ def run_one(
 
 
 def _process(
-    db: sessionmaker[Session], artifacts: Artifacts, job_id: int, worker: str, clock: Clock
+    db: sessionmaker[Session],
+    artifacts: Artifacts,
+    job_id: int,
+    worker: str,
+    clock: Clock,
+    kept: list[int],
 ) -> None:
     def load() -> tuple[Submission, CampaignTask]:
         with db() as session:
@@ -114,7 +120,7 @@ def _process(
         if submission.split == "public":
             parts, per_item = _public_split(task, entry, submission, artifacts)
         else:
-            source, items = _predictions(task, entry, submission, artifacts)
+            source, items = _predictions(task, entry, submission, artifacts, kept)
             parts, evidence = score_parts_with_evidence(
                 task, entry.hidden_split, source, seed, items
             )
@@ -217,7 +223,11 @@ def _public_split(
 
 
 def _predictions(
-    task: Task, entry: CampaignTask, submission: Submission, artifacts: Artifacts
+    task: Task,
+    entry: CampaignTask,
+    submission: Submission,
+    artifacts: Artifacts,
+    kept: list[int] | None = None,
 ) -> tuple[str | Predictions, ItemSet | None]:
     """A predictions file's path, or the predictions of the submitted model on the hidden split
     (a GGUF file run here in the sandbox, or the team's endpoint) with the items they are for,
@@ -239,7 +249,11 @@ def _predictions(
         backend = OpenAIBackend(submission.endpoint_url, submission.endpoint_model, api_key=key)
     cache = ResponseCache(artifacts.root / "runs" / f"{submission.id}.sqlite")
     try:
-        run = run_model(task, backend, split=entry.hidden_split, cache=cache)
+        def progress(done: int, total: int) -> None:
+            if kept is not None:
+                kept[0] = done
+
+        run = run_model(task, backend, split=entry.hidden_split, cache=cache, progress=progress)
     finally:
         backend.close()
         cache.close()

@@ -195,7 +195,9 @@ class Submission(Base):
 class Job(Base):
     """Scoring work for one submission. A worker claims it with a lease that its heartbeat
     extends; a job whose lease ran out (its worker died) is claimed again, at most
-    ``max_attempts`` times, then fails with its reason."""
+    ``max_attempts`` times, then fails with its reason — unless its last attempt kept some work
+    (``progress``, e.g. a model's answers in the response cache, beyond ``progress_at_claim``):
+    a long run cut by restarts is not a job that kills its workers."""
 
     __tablename__ = "jobs"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -207,6 +209,8 @@ class Job(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    progress: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    progress_at_claim: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ScoreRecord(Base):
