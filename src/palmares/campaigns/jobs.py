@@ -38,9 +38,7 @@ def claim(db: sessionmaker[Session], worker: str, now: datetime, lease_s: float)
             .where(
                 or_(
                     Job.status == "queued",
-                    (Job.status == "running")
-                    & (Job.lease_until < now)
-                    & _may_try_again(),
+                    (Job.status == "running") & (Job.lease_until < now) & _may_try_again(),
                 )
             )
             .order_by(Job.created_at, Job.id)

@@ -249,6 +249,7 @@ def _predictions(
         backend = OpenAIBackend(submission.endpoint_url, submission.endpoint_model, api_key=key)
     cache = ResponseCache(artifacts.root / "runs" / f"{submission.id}.sqlite")
     try:
+
         def progress(done: int, total: int) -> None:
             if kept is not None:
                 kept[0] = done

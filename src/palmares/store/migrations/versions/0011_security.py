@@ -33,9 +33,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("split_secret", sa.String(length=64), nullable=True))
     with op.batch_alter_table("jobs", schema=None) as batch_op:
         for column in ("progress", "progress_at_claim"):
-            batch_op.add_column(
-                sa.Column(column, sa.Integer(), server_default="0", nullable=False)
-            )
+            batch_op.add_column(sa.Column(column, sa.Integer(), server_default="0", nullable=False))
 
 
 def downgrade() -> None:
