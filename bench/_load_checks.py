@@ -127,7 +127,8 @@ def table(result: dict[str, Any]) -> str:
     plan = result["plan"]
     lines = [
         f"### {result['database']}: {plan['readers']} readers, {plan['submitters']} submitters, "
-        f"{plan['duration_s']:.0f} s, {plan['workers']} worker process(es)",
+        f"{plan['duration_s']:.0f} s, {plan['workers']} worker process(es), "
+        f"{plan.get('processes', 1)} server process(es)",
         "",
         "| endpoint | requests | errors | p50 ms | p95 ms | p99 ms | max ms | req/s | alone p50 |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",

@@ -66,6 +66,7 @@ class Plan:
     seed_teams: int = 30
     drain_timeout_s: float = 600.0
     request_timeout_s: float = 60.0
+    processes: int = 1  # web server processes (palmares serve --processes)
 
 
 @dataclass
@@ -187,7 +188,8 @@ def server(fixture: Fixture, plan: Plan) -> Iterator[tuple[str, list[subprocess.
     common = ["--db", fixture.url, "--artifacts", str(fixture.folder / "artifacts")]
     port = _free_port()
     cli = [sys.executable, "-m", "palmares.cli"]
-    commands = [[*cli, "serve", *common, "--port", str(port), "--workers", "0"]]
+    commands = [[*cli, "serve", *common, "--port", str(port), "--workers", "0",
+                 "--processes", str(plan.processes)]]  # fmt: skip
     commands += [[*cli, "worker", *common] for _ in range(plan.workers)]
     env = {k: v for k, v in os.environ.items() if not k.startswith("PALMARES_FAULT")}
     procs = []
@@ -365,13 +367,16 @@ def main() -> None:
     ap.add_argument("--submitters", type=int, default=Plan.submitters)
     ap.add_argument("--duration", type=float, default=Plan.duration_s, help="seconds of load")
     ap.add_argument("--workers", type=int, default=Plan.workers, help="worker processes")
+    ap.add_argument("--processes", type=int, default=Plan.processes, help="server processes")
     ap.add_argument("--seed-teams", type=int, default=Plan.seed_teams)
     ap.add_argument("--quick", action="store_true", help="smoke run: 20 readers, 4 submitters, 5 s")
     ap.add_argument("--output", type=Path, default=ROOT / "build" / "bench-load")
     args = ap.parse_args()
-    plan = Plan(args.readers, args.submitters, args.duration, args.workers, args.seed_teams)
+    plan = Plan(args.readers, args.submitters, args.duration, args.workers, args.seed_teams,
+                processes=args.processes)  # fmt: skip
     if args.quick:
-        plan = Plan(readers=20, submitters=4, duration_s=5, workers=args.workers, seed_teams=5)
+        plan = Plan(readers=20, submitters=4, duration_s=5, workers=args.workers, seed_teams=5,
+                    processes=args.processes)  # fmt: skip
     args.output.mkdir(parents=True, exist_ok=True)
     ok = True
     for engine in ("sqlite", "postgresql") if args.db == "both" else (args.db,):

@@ -1,8 +1,8 @@
-"""The load bench's harness, briefly, on SQLite: the real server (``palmares serve``) and a real
-worker process on 127.0.0.1, 20 leaderboard readers and 4 submitters for 5 s. Correctness, not
-timing: no request fails, and every accepted submission is stored, scored and counted once
-(the figures come from ``bench/load.py`` at full size). Then the one failure the full bench
-found, pinned: the server closing keep-alive connections that clients still reuse."""
+"""The load bench's harness, briefly, on SQLite: the real server (``palmares serve``, two
+processes) and a real worker process on 127.0.0.1, 20 leaderboard readers and 4 submitters for
+5 s. Correctness, not timing: no request fails, and every accepted submission is stored, scored
+and counted once (the figures come from ``bench/load.py`` at full size). Then the one failure
+the full bench found, pinned: the server closing keep-alive connections that clients still reuse."""
 
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ def _bench() -> ModuleType:
 
 def test_readers_and_submitters_on_sqlite(tmp_path: Path) -> None:
     bench = _bench()
-    plan = bench.Plan(readers=20, submitters=4, duration_s=5, workers=1, seed_teams=3)
+    # two server processes sharing the port (serve --processes), as a deployment would run
+    plan = bench.Plan(readers=20, submitters=4, duration_s=5, workers=1, seed_teams=3, processes=2)
     result = bench.run(f"sqlite:///{tmp_path / 'palmares.db'}", tmp_path, plan)
     report = bench.table(result)
     for name, endpoint in result["endpoints"].items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Any
 
 import click
 from sqlalchemy import select
@@ -164,8 +165,16 @@ def worker(db_url: str | None, artifacts: str, lease: float, once: bool) -> None
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", type=int, default=8000)
 @click.option("--workers", type=int, default=1, help="in-process workers (0: web only)")
+@click.option(
+    "--processes",
+    type=click.IntRange(min=1),
+    default=1,
+    help="web server processes sharing the port (more cores, more requests per second)",
+)
 @reports_input_errors
-def serve(db_url: str | None, artifacts: str, host: str, port: int, workers: int) -> None:
+def serve(
+    db_url: str | None, artifacts: str, host: str, port: int, workers: int, processes: int
+) -> None:
     """Run the HTTP API (and, by default, one worker in the same process)."""
     import threading
 
@@ -174,15 +183,24 @@ def serve(db_url: str | None, artifacts: str, host: str, port: int, workers: int
     from palmares.web import Settings, create_app
 
     url = db_url or os.environ.get("PALMARES_DB", "sqlite:///palmares.db")
-    app = create_app(Settings(db=url, artifacts=artifacts))
-    for _ in range(workers):
-        threading.Thread(
-            target=run_forever, args=(app.state.db, Artifacts(artifacts)), daemon=True
-        ).start()
     # an idle keep-alive connection stays open 75 s (uvicorn's default: 5 s), longer than
     # clients and proxies keep theirs (httpx 5 s, nginx upstream 60 s): else a request sent as
     # the server closes it fails (browsers retry a GET, not a POST; seen in bench/load.py)
-    uvicorn.run(app, host=host, port=port, log_level="info", timeout_keep_alive=75)
+    options: dict[str, Any] = {"host": host, "port": port, "log_level": "info",
+                               "timeout_keep_alive": 75}  # fmt: skip
+    if processes == 1:
+        app = create_app(Settings(db=url, artifacts=artifacts))
+        db = app.state.db
+    else:  # each process builds the app from these settings; this one migrates once, first
+        os.environ.update(PALMARES_DB=url, PALMARES_ARTIFACTS=artifacts)
+        db = _db(url)
+    for _ in range(workers):
+        threading.Thread(target=run_forever, args=(db, Artifacts(artifacts)), daemon=True).start()
+    if processes == 1:
+        uvicorn.run(app, **options)
+    else:
+        uvicorn.run("palmares.web:app_from_environment", factory=True, workers=processes,
+                    **options)  # fmt: skip
 
 
 def _submit_remote(server: str, token: str, campaign_id: int, task_id: str, file: str) -> None:

@@ -30,6 +30,12 @@ CSP = (
 )
 
 
+def app_from_environment() -> FastAPI:
+    """The app with its settings read from ``PALMARES_*`` now (a factory: each process of
+    ``palmares serve --processes N`` builds its own)."""
+    return create_app(Settings())
+
+
 def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="Palmarès", version=__version__)
     engine = open_engine(settings.db)
