@@ -33,7 +33,7 @@ $(CHROMIUM):
 
 ## make test: lint, then the whole test suite (browser tests included: installs Chromium)
 test: lint $(CHROMIUM)
-	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(VENV)/bin/pytest -q -n 2 -p no:cacheprovider
+	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(VENV)/bin/pytest -q -n 2 -p no:cacheprovider --durations=15
 
 ## make bench: performance benchmarks (ratios against a baseline, same process)
 bench: $(STAMP)
