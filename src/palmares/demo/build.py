@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from palmares.campaigns import (
@@ -34,7 +35,7 @@ from palmares.demo.systems import (
     opened_cache,
 )
 from palmares.engine.cache import ResponseCache
-from palmares.store import migrate, open_engine, sessions
+from palmares.store import CampaignTask, migrate, open_engine, sessions
 from palmares.tasks import load_task
 
 PACK = Path(__file__).resolve().parents[1] / "packs" / "fr"
@@ -73,6 +74,18 @@ def _calcul_task(folder: Path, seed: int) -> Path:
     shutil.copytree(PACK / "calcul-fr", target, dirs_exist_ok=True)
     (target / "test.json").write_text(json.dumps({"seed": seed, "n": CALCUL_ITEMS}), "utf-8")
     return target / "task.yaml"
+
+
+def _fixed_partitions(db: sessionmaker[Session], campaign_id: int) -> None:
+    """A demo shows the same numbers on every build: its public/private partitions are seeded
+    by the published ``campaign:task`` (no secret: ``scoring.partition_seed``'s fallback), not
+    by a random secret as a real campaign is."""
+    with db.begin() as session:
+        session.execute(
+            update(CampaignTask)
+            .where(CampaignTask.campaign_id == campaign_id)
+            .values(split_secret=None)
+        )
 
 
 def _campaign_yaml(folder: Path, plan: _Campaign, calcul: Path, extra: list[Path]) -> Path:
@@ -165,6 +178,7 @@ def build_demo(
                 db, _campaign_yaml(folder, plan, calcul, extra), now=plan.start, actor="demo"
             )
             demo.campaigns.append(campaign_id)
+            _fixed_partitions(db, campaign_id)
             submitted_at = plan.start + timedelta(days=1, hours=2)
             for team in SYSTEMS:
                 register(db, tokens[team], campaign_id, True, now=plan.start)
