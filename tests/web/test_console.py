@@ -240,6 +240,7 @@ def test_phase_settings_are_edited_validated_and_audited(tmp_path: Path) -> None
         ({"quota_total": "many"}, "quota_total"),
         ({"feedback": "loud"}, "feedback"),
         ({"leaderboard": "secret"}, "leaderboard"),
+        ({"feedback": "ladder", "ladder_step": "-0.5"}, "ladder_step"),
     ):
         data = {**form, "leaderboard": "public", "csrf": csrf, **bad}
         res = web.post("/console/campaigns/1/phases/1", data=data)
@@ -249,6 +250,21 @@ def test_phase_settings_are_edited_validated_and_audited(tmp_path: Path) -> None
         assert phase is not None and phase.leaderboard == "hidden"  # nothing changed
     res = web.post("/console/campaigns/2/phases/1", data={**form, "csrf": csrf})
     assert res.status_code == 404
+    # the Ladder's step: set, shown, then back to the parameter-free Ladder
+    ladder = {**form, "feedback": "ladder", "leaderboard": "public", "csrf": csrf}
+    res = web.post(
+        "/console/campaigns/1/phases/1",
+        data={**ladder, "ladder_step": "0.02"},
+        follow_redirects=False,
+    )
+    assert res.status_code == 303
+    page = web.get("/console/campaigns/1").text
+    assert 'name="ladder_step" type="number" min="0" step="any" value="0.02"' in page
+    assert "η = 0.02" in page
+    res = web.post("/console/campaigns/1/phases/1", data={**ladder, "ladder_step": ""})
+    with database() as s:
+        phase = s.get(Phase, 1)
+        assert phase is not None and (phase.feedback, phase.ladder_step) == ("ladder", None)
 
 
 def test_snapshot_of_an_ended_phase_only(tmp_path: Path) -> None:

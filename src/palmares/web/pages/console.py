@@ -25,6 +25,7 @@ from palmares.campaigns import (
     snapshots,
     update_phase,
 )
+from palmares.campaigns.operations import KEEP
 from palmares.core import InputError
 from palmares.store import Campaign, CampaignTask, Challenge, Job, Phase, Submission, Team, User
 from palmares.web.deps import DB, SettingsDep
@@ -220,6 +221,7 @@ def _phase_view(phase: Phase, now: datetime) -> dict[str, Any]:
         "quota_per_day": phase.quota_per_day,
         "quota_total": phase.quota_total,
         "feedback": phase.feedback,
+        "ladder_step": phase.ladder_step,
         "leaderboard": phase.leaderboard,
         "accepts": list(phase.accepts),
     }
@@ -236,6 +238,7 @@ def post_phase(
     quota_total: Annotated[str, Form()] = "",
     feedback: Annotated[str, Form()] = "",
     leaderboard: Annotated[str, Form()] = "",
+    ladder_step: Annotated[str, Form()] = "",  # empty: the parameter-free Ladder
 ) -> Response:
     user = _organiser(request, seen)
     with db() as s:
@@ -246,10 +249,13 @@ def post_phase(
         update_phase(
             db, phase_id, quota_per_day=quota_per_day, quota_total=quota_total,
             feedback=feedback, leaderboard=leaderboard, actor=user.name,
+            # the step means something with ladder feedback only; otherwise it is kept as it is
+            ladder_step=ladder_step if feedback == "ladder" else KEEP,
         )  # fmt: skip
     except InputError as exc:
         shown = {"phase": phase_id, "field": exc.field, "problem": exc.problem}
         shown |= {"quota_per_day": quota_per_day, "quota_total": quota_total}
+        shown["ladder_step"] = ladder_step
         return _campaign(request, seen, db, campaign_id, status=400, phase_error=shown)
     return redirect(seen, f"/console/campaigns/{campaign_id}?done=phase")
 
