@@ -29,7 +29,15 @@ from tests.campaigns.conftest import (  # noqa: F401 - db_url is a fixture
     pin_partition_seed,
 )
 
-from palmares.campaigns import add_user, create_campaign, run_one, submit_predictions, update_phase
+from palmares.campaigns import (
+    add_user,
+    create_campaign,
+    log_in,
+    run_one,
+    set_password,
+    submit_predictions,
+    update_phase,
+)
 from palmares.campaigns.leaderboard import board_view, leaderboard
 from palmares.campaigns.scoring import public_positions
 from palmares.campaigns.spec import PhaseSpec
@@ -225,6 +233,12 @@ def test_ladder_policy_what_each_viewer_sees(db_url: str, tmp_path: Path) -> Non
     own = web.get(f"/api/submissions/{sid}", headers=team.headers).json()
     assert own["feedback"] == "ladder" and own["ladder"] == {"accepted": False, "released": shown}
     assert own["scores"]["accuracy"]["ci"] is None and own["slices"] == {}
+    # its run page says so, in words (a browser session of the same participant)
+    set_password(web.app.state.db, "alice", "correct horse battery")  # type: ignore[attr-defined]
+    made = log_in(web.app.state.db, "alice", "correct horse battery")  # type: ignore[attr-defined]
+    page = TestClient(web.app, cookies={"palmares_session": made.token}).get(f"/submissions/{sid}")
+    assert "pas d&#39;amélioration significative de votre meilleur score" in page.text
+    assert f"<strong>{shown:.3f}</strong>" in page.text
     better = right.copy()
     better[np.flatnonzero(public & ~right)[:100]] = True  # 100 more public items right
     best, shown = team.submit(_labels_with(truth, better))
