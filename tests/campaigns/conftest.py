@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -130,3 +130,50 @@ def pin_partition_seed(db: sessionmaker[Session], campaign_id: int, task_id: str
             .values(split_secret=seed)
         )
     return seed
+
+
+def binary_campaign(
+    folder: Path,
+    task_id: str,
+    truth: Iterable[int],
+    *,
+    id_prefix: str,
+    feedback: str = "full",
+    quota: int = 10,
+) -> None:
+    """A generated binary task in ``folder`` (items ``{id_prefix}0000``…, labels oui/non as in
+    ``truth``) and a campaign of one dev phase on it, open now (``campaign.yaml``)."""
+    import json
+
+    lines = (
+        json.dumps(
+            {"id": f"{id_prefix}{i:04d}", "texte": f"item {i}", "label": "oui" if t else "non"}
+        )
+        for i, t in enumerate(truth)
+    )
+    (folder / "items.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
+    (folder / "task.yaml").write_text(
+        f"""id: {task_id}
+version: 1
+title: "Tâche binaire générée"
+language: fr
+license: CC0-1.0
+dataset: {{path: items.jsonl, format: jsonl, id_field: id, input_fields: [texte],
+  reference_field: label}}
+metrics: [accuracy]
+""",
+        "utf-8",
+    )
+    now = datetime.now(UTC)
+    (folder / "campaign.yaml").write_text(
+        f"""
+challenge: {{id: {task_id}, title: "Défi {task_id}"}}
+campaign: {{id: c1, title: "Campagne"}}
+tasks:
+  - {{task: task.yaml, hidden_split: test}}
+phases:
+  - {{kind: dev, start: {(now - timedelta(days=1)).date()}, end: {(now + timedelta(days=1)).date()},
+     quota: {{total: {quota}}}, feedback: {feedback}}}
+""",
+        "utf-8",
+    )

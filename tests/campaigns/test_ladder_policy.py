@@ -14,7 +14,6 @@ pinned in tests/stats/test_ladder.py and documented).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -24,6 +23,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from tests.campaigns.conftest import (  # noqa: F401 - db_url is a fixture
+    binary_campaign,
     db_url,
     join,
     pin_partition_seed,
@@ -58,36 +58,7 @@ def _campaign(
     client and the hidden references (0/1)."""
     rng = np.random.default_rng(seed)
     truth = rng.integers(0, 2, N_ITEMS)
-    lines = (
-        json.dumps({"id": f"q{i:04d}", "texte": f"question {i}", "label": "oui" if t else "non"})
-        for i, t in enumerate(truth)
-    )
-    (folder / "items.jsonl").write_text("\n".join(lines) + "\n", "utf-8")
-    (folder / "task.yaml").write_text(
-        f"""id: {TASK}
-version: 1
-title: "Sonde binaire"
-language: fr
-license: CC0-1.0
-dataset: {{path: items.jsonl, format: jsonl, id_field: id, input_fields: [texte],
-  reference_field: label}}
-metrics: [accuracy]
-""",
-        "utf-8",
-    )
-    now = datetime.now(UTC)
-    (folder / "campaign.yaml").write_text(
-        f"""
-challenge: {{id: sonde, title: "Sonde"}}
-campaign: {{id: c1, title: "Campagne"}}
-tasks:
-  - {{task: task.yaml, hidden_split: test}}
-phases:
-  - {{kind: dev, start: {(now - timedelta(days=1)).date()}, end: {(now + timedelta(days=1)).date()},
-     quota: {{total: 5000}}, feedback: {feedback}}}
-""",
-        "utf-8",
-    )
+    binary_campaign(folder, TASK, truth, id_prefix="q", feedback=feedback, quota=5000)
     app = create_app(
         Settings(db=url or f"sqlite:///{folder / 'p.db'}", artifacts=str(folder / "artifacts"))
     )

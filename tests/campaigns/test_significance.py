@@ -16,6 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 from tests.campaigns.conftest import (  # noqa: F401 - db_url is a fixture
+    binary_campaign,
     db_url,
     join,
     pin_partition_seed,
@@ -52,36 +53,7 @@ def _setup(folder: Path, url: str | None = None) -> tuple[TestClient, np.ndarray
     right with its accuracy, independently per item) and scored; the client and the truth."""
     rng = np.random.default_rng(2026)
     truth = rng.integers(0, 2, N_ITEMS)
-    rows = (
-        json.dumps({"id": f"i{i:04d}", "texte": f"énoncé {i}", "label": "oui" if t else "non"})
-        for i, t in enumerate(truth)
-    )
-    (folder / "items.jsonl").write_text("\n".join(rows) + "\n", "utf-8")
-    (folder / "task.yaml").write_text(
-        f"""id: {TASK}
-version: 1
-title: "Binaire"
-language: fr
-license: CC0-1.0
-dataset: {{path: items.jsonl, format: jsonl, id_field: id, input_fields: [texte],
-  reference_field: label}}
-metrics: [accuracy]
-""",
-        "utf-8",
-    )
-    now = datetime.now(UTC)
-    (folder / "campaign.yaml").write_text(
-        f"""
-challenge: {{id: stat, title: "Statistiques"}}
-campaign: {{id: c1, title: "Campagne"}}
-tasks:
-  - {{task: task.yaml, hidden_split: test}}
-phases:
-  - {{kind: dev, start: {(now - timedelta(days=1)).date()}, end: {(now + timedelta(days=1)).date()},
-     quota: {{total: 10}}, feedback: full}}
-""",
-        "utf-8",
-    )
+    binary_campaign(folder, TASK, truth, id_prefix="i")
     settings = Settings(
         db=url or f"sqlite:///{folder / 'p.db'}", artifacts=str(folder / "artifacts")
     )
