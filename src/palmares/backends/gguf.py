@@ -75,14 +75,12 @@ def refuse_pickle(path: Path) -> None:
         )
 
 
-def check_gguf(path: str | Path, *, max_bytes: int | None = None) -> GGUFInfo:
+def check_gguf(path: str | Path) -> GGUFInfo:
     """Read and bound-check a GGUF file's header, metadata and tensor infos; InputError naming
     the file and the problem when anything is off."""
     path = Path(path)
     refuse_pickle(path)
     size = path.stat().st_size
-    if max_bytes is not None and size > max_bytes:
-        raise InputError(f"the model file is larger than {max_bytes // 2**20} MB", file=str(path))
     with path.open("rb") as fh:
         reader = _Reader(fh, size, str(path))
         try:

@@ -20,9 +20,6 @@ class Artifacts:
     def path(self, digest: str) -> Path:
         return self.root / "objects" / digest[:2] / digest[2:]
 
-    def put_file(self, source: str | Path) -> str:
-        return self.put(source)[0]
-
     def put(self, source: str | Path) -> tuple[str, bool]:
         """Store ``source``; its digest, and whether this call wrote it (False: it was there).
         Hashed while it is copied, in chunks: a model file is never held in memory whole."""

@@ -6,9 +6,7 @@ from palmares.engine.evaluate import (
     RunFailed,
     RunStats,
     evaluate,
-    run_from_json,
     run_model,
-    run_to_json,
 )
 from palmares.engine.results import RunResult
 from palmares.engine.scoring import Scorer, score_predictions
@@ -22,8 +20,6 @@ __all__ = [
     "Scorer",
     "default_cache_path",
     "evaluate",
-    "run_from_json",
     "run_model",
-    "run_to_json",
     "score_predictions",
 ]

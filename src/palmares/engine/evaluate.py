@@ -172,37 +172,3 @@ def _ask(backend: Backend, requests: list[Request], on_result: Callable[[int, An
     else:
         backend.generate([r for r in requests if isinstance(r, GenerateRequest)], on_result)
 
-
-def run_to_json(run: ModelRun) -> dict[str, Any]:
-    """A model run as JSON, for a process that did not run it (the sandbox's parent): the ids of
-    its items and their predictions; the items themselves are rebuilt from the task."""
-    return {
-        "split": run.split,
-        "ids": list(run.items.ids),
-        "values": run.predictions.values,
-        "source": run.predictions.source,
-        "extra": run.extra,
-    }
-
-
-def run_from_json(task: Task, data: dict[str, Any], seed: int | None = None) -> ModelRun:
-    """The run :func:`run_to_json` wrote, on the same ``task``: its items taken from the task's
-    split in the run's order, as the protocol scores them. The JSON came from a process that ran
-    an untrusted model, so its shape is checked, not assumed."""
-    split, ids, values = data.get("split"), data.get("ids"), data.get("values")
-    if not isinstance(split, str) or not isinstance(ids, list) or not isinstance(values, list):
-        raise BackendError("the model run's output is malformed")
-    if len(ids) != len(values):
-        raise BackendError(f"the model run has {len(values)} predictions for {len(ids)} items")
-    every = task.items(split)
-    where = every.index
-    unknown = next((i for i in ids if not isinstance(i, str) or i not in where), None)
-    if unknown is not None:
-        raise BackendError(f"the model run names an item that is not in split {split!r}")
-    items = every.take([where[i] for i in ids])
-    scored = protocol_for(task, split, seed).scored_items(items)
-    predictions = Predictions(
-        values=values, digest=sha256_hex(canonical_json(values)), source=str(data.get("source"))
-    )
-    extra = data.get("extra")
-    return ModelRun(split, scored, predictions, extra if isinstance(extra, dict) else {})
