@@ -171,4 +171,3 @@ def _ask(backend: Backend, requests: list[Request], on_result: Callable[[int, An
         backend.loglikelihood([r for r in requests if isinstance(r, LoglikRequest)], on_result)
     else:
         backend.generate([r for r in requests if isinstance(r, GenerateRequest)], on_result)
-
