@@ -26,11 +26,24 @@ class NotFound(Exception):
 PageRenderer = Callable[[Request, int, str], Response]
 
 
+def error_response(
+    request: Request,
+    page: PageRenderer | None,
+    status: int,
+    code: str,
+    message: str,
+    hint: str = "",
+) -> Response:
+    """An error as the caller reads it: JSON ``{code, message, hint}`` under ``/api``, else the
+    page ``page`` renders (when there is one)."""
+    if page is not None and not request.url.path.startswith("/api"):
+        return page(request, status, message)
+    return JSONResponse({"code": code, "message": message, "hint": hint}, status_code=status)
+
+
 def install(app: FastAPI, page: PageRenderer | None = None) -> None:
     def _error(request: Request, status: int, code: str, message: str, hint: str = "") -> Response:
-        if page is not None and not request.url.path.startswith("/api"):
-            return page(request, status, message)
-        return JSONResponse({"code": code, "message": message, "hint": hint}, status_code=status)
+        return error_response(request, page, status, code, message, hint)
 
     @app.exception_handler(InputError)
     async def _input(request: Request, exc: InputError) -> Response:

@@ -19,13 +19,13 @@ or JSON object.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 from fastapi import Request, Response
-from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from palmares.web.errors import PageRenderer, error_response
 
 MB = 1024 * 1024
 #: room for a multipart form's boundaries, headers and small fields around the file itself
@@ -36,9 +36,6 @@ SMALL = 2 * MB
 UPLOAD_PATHS = re.compile(
     r"^(/api/campaigns/[^/]+/tasks/[^/]+/submissions|/campaigns/[^/]+/tasks/[^/]+/submit)/?$"
 )
-
-#: renders an error as a page: (request, status, message) -> response
-PageRenderer = Callable[[Request, int, str], Response]
 
 
 class TooLarge(HTTPException):
@@ -146,15 +143,11 @@ class BodyLimit:
 
     async def _refuse(self, scope: Scope, send: Send, limit: _Limit) -> None:
         message = too_large_message(limit.shown, limit.what)
-        request = Request(scope)
-        response: Response
-        if self.page is not None and not scope["path"].startswith("/api"):
-            response = await run_in_threadpool(self.page, request, 413, message)
-        else:
-            hint = "send a smaller file, or compress predictions with gzip (.jsonl.gz, .csv.gz)"
-            response = JSONResponse(
-                {"code": "too_large", "message": message, "hint": hint}, status_code=413
-            )
+        hint = "send a smaller file, or compress predictions with gzip (.jsonl.gz, .csv.gz)"
+        # in a thread: a page looks its visitor up in the database
+        response: Response = await run_in_threadpool(
+            error_response, Request(scope), self.page, 413, "too_large", message, hint
+        )
         # the rest of the body is never read: the connection cannot carry another request
         response.headers["Connection"] = "close"
         await response(scope, _no_body, send)
