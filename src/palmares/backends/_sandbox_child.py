@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import functools
 import importlib
 import json
 import os
@@ -28,6 +29,7 @@ CLONE_NEWUSER = 0x10000000
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 NOBODY = 65534
+#: test hook (fault injection): what the child does after confining itself
 FAULT_ENV = "PALMARES_FAULT_SANDBOX"
 
 
@@ -80,7 +82,7 @@ def drop_root(model: str, parent: int) -> str:
     os.setgroups([])
     os.setgid(NOBODY)
     os.setuid(NOBODY)
-    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    libc = _libc()
     libc.prctl(PR_SET_DUMPABLE, 1)  # else /proc/self stays root's and the descriptor unreadable
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:
@@ -88,9 +90,14 @@ def drop_root(model: str, parent: int) -> str:
     return f"/proc/self/fd/{fd}"
 
 
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+
+
 def confine(order: dict[str, Any]) -> str | None:
     """Apply the limits; the name of what could not be done, or None."""
-    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    libc = _libc()
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != order["parent"]:  # the parent died before the line above
         os._exit(1)

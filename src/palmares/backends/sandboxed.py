@@ -34,6 +34,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from palmares.backends._base import Backend, OnGeneration, OnLoglik
 from palmares.backends._options import option_float, option_int, reject_unknown
+from palmares.backends._sandbox_child import FAULT_ENV
 from palmares.backends.gguf import check_gguf
 from palmares.core.requests import (
     BackendError,
@@ -45,8 +46,6 @@ from palmares.core.requests import (
 
 log = logging.getLogger(__name__)
 
-#: test hook (fault injection): what the child does after confining itself
-FAULT_ENV = "PALMARES_FAULT_SANDBOX"
 #: the longest message the child may send (one answer: a generation, a few log-likelihoods)
 MAX_MESSAGE = 16 * 2**20
 

@@ -369,7 +369,7 @@ def _queue(
     assert user.team_id is not None
     submission_id = uuid.uuid4().hex
     system = fields.pop("system", None)
-    written: list[str] = []  # the object this call stored, to remove if the transaction fails
+    written: str | None = None  # the object this call stored, to remove if the transaction fails
     try:
         with db.begin() as session:
             system_id = None
@@ -383,8 +383,7 @@ def _queue(
             artifact = ""
             if store is not None:
                 artifact, new = store[0].put(store[1])
-                if new:
-                    written.append(artifact)
+                written = artifact if new else None
             session.add(
                 Submission(
                     id=submission_id,
@@ -411,9 +410,8 @@ def _queue(
             action = "submission.create"
             record(session, user.name, action, {**payload, "kind": kind, **shown}, now)
     except BaseException:
-        if store is not None:
-            for digest in written:
-                _discard_unless_used(db, store[0], digest)
+        if store is not None and written is not None:
+            _discard_unless_used(db, store[0], written)
         raise
     return submission_id
 

@@ -227,7 +227,7 @@ def _predictions(
     entry: CampaignTask,
     submission: Submission,
     artifacts: Artifacts,
-    kept: list[int] | None = None,
+    kept: list[int],
 ) -> tuple[str | Predictions, ItemSet | None]:
     """A predictions file's path, or the predictions of the submitted model on the hidden split
     (a GGUF file run here in the sandbox, or the team's endpoint) with the items they are for,
@@ -251,8 +251,7 @@ def _predictions(
     try:
 
         def progress(done: int, total: int) -> None:
-            if kept is not None:
-                kept[0] = done
+            kept[0] = done  # what the next heartbeat reports
 
         run = run_model(task, backend, split=entry.hidden_split, cache=cache, progress=progress)
     finally:
