@@ -42,20 +42,16 @@ from pathlib import Path
 import numpy as np
 from scipy import stats
 
+# the pack's own BBQ categories and derivation of the roles: both sides read the same items
+from palmares.packs.fr.bias import CATEGORIES as BBQ_CATEGORIES
+from palmares.packs.fr.bias import item as bbq_item
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("PALMARES_DATA_DIR") or ROOT.parent / "shared" / "data")
 LM_EVAL_PY = ROOT / "bench" / ".lm-eval-venv" / "bin" / "python"
 PALMARES = ROOT / ".venv" / "bin" / "palmares"
 PACK = ROOT / "src" / "palmares" / "packs" / "fr"
 CROWS_FILE = "crows_pairs_fr/crows_pairs_FR_languagearc_contribution+210.tsv"
-BBQ_CATEGORIES = (
-    "Age",
-    "Disability_status",
-    "Nationality",
-    "Physical_appearance",
-    "Religion",
-    "Sexual_orientation",
-)
 # lm-eval's bbq: choices = the two people, then these ten wordings (lm_eval/tasks/bbq/utils.py)
 UNKNOWN_RESPONSES = [
     "Unknown",
@@ -327,11 +323,6 @@ def compare_crows(ours: dict, peer: dict, tokens: dict) -> list[tuple[str, str]]
 
 
 def compare_bbq(ours: dict, peer: dict, tokens: dict, work: Path) -> list[tuple[str, str]]:
-    try:  # Palmarès's own derivation of the roles (module renamed while the pack was written)
-        from palmares.packs.fr.bias import item as bbq_item
-    except ImportError:
-        from palmares.packs.fr.bbq import item as bbq_item
-
     records = {}
     for category in BBQ_CATEGORIES:
         for line in (work / "bbq" / f"{category}.jsonl").read_text("utf-8").splitlines():
