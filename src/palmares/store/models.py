@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Dialect,
     Float,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -57,6 +59,8 @@ class Challenge(Base):
     id: Mapped[str] = mapped_column(String(100), primary_key=True)
     title: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # who may sign up through this challenge: open, invitation (a code from an organiser), closed
+    signup: Mapped[str] = mapped_column(String(20), default="open", server_default="open")
 
 
 class Campaign(Base):
@@ -68,6 +72,8 @@ class Campaign(Base):
     title: Mapped[str] = mapped_column(Text)
     rules: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # registrations wait for an organiser's approval before the team may submit
+    approval: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class CampaignTask(Base):
@@ -79,7 +85,9 @@ class CampaignTask(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
     task_id: Mapped[str] = mapped_column(String(100))
     task_version: Mapped[int] = mapped_column(Integer)
-    task_hash: Mapped[str] = mapped_column(String(64))
+    task_hash: Mapped[str] = mapped_column(String(64))  # over every split: staff and audit only
+    # what the public sees: the hash of the spec and the public splits, nothing hidden in it
+    public_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
     spec_path: Mapped[str] = mapped_column(Text)
     public_split: Mapped[str | None] = mapped_column(String(100), nullable=True)
     hidden_split: Mapped[str] = mapped_column(String(100))
@@ -116,14 +124,27 @@ class Phase(Base):
 
 class Team(Base):
     __tablename__ = "teams"
+    __table_args__ = (
+        UniqueConstraint("name_key", name="uq_teams_name_key"),
+        UniqueConstraint("name_key_cased", name="uq_teams_name_key_cased"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    # the name's confusable-insensitive keys (campaigns/names.py): unique, so look-alikes clash
+    name_key: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    name_key_cased: Mapped[str | None] = mapped_column(String(400), nullable=True)
 
 
 class User(Base):
     __tablename__ = "users"
+    __table_args__ = (
+        UniqueConstraint("name_key", name="uq_users_name_key"),
+        UniqueConstraint("name_key_cased", name="uq_users_name_key_cased"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    name_key: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    name_key_cased: Mapped[str | None] = mapped_column(String(400), nullable=True)
     role: Mapped[str] = mapped_column(String(20))  # admin, organiser, participant, auditor
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -155,6 +176,30 @@ class LoginFailure(Base):
     name: Mapped[str] = mapped_column(String(100), index=True)
     address: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class SignUp(Base):
+    """One account created through the sign-up page, by client address: the sign-up throttle
+    counts these within its window."""
+
+    __tablename__ = "signups"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class Invitation(Base):
+    """A one-use code an organiser hands out to let someone sign up through a challenge in
+    invitation mode; only its SHA-256 is stored."""
+
+    __tablename__ = "invitations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    challenge_id: Mapped[str] = mapped_column(ForeignKey("challenges.id"))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class QuotaUsage(Base):
@@ -314,16 +359,24 @@ class Registration(Base):
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
     accepted_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     accepted_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # approved (may submit), pending (the campaign asks an organiser's approval), refused
+    status: Mapped[str] = mapped_column(String(20), default="approved", server_default="approved")
 
 
 class System(Base):
     """A team's AI system, with its model card (parameters, licence, open weights or not)."""
 
     __tablename__ = "systems"
-    __table_args__ = (UniqueConstraint("team_id", "name"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "name"),
+        UniqueConstraint("team_id", "name_key", name="uq_systems_team_name_key"),
+        UniqueConstraint("team_id", "name_key_cased", name="uq_systems_team_name_key_cased"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"))
     name: Mapped[str] = mapped_column(String(100))
+    name_key: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    name_key_cased: Mapped[str | None] = mapped_column(String(400), nullable=True)
     description: Mapped[str] = mapped_column(Text, default="")
     model_card: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
