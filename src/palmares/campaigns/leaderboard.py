@@ -13,6 +13,7 @@ each team's *released* score instead (:func:`ladder_board`, ``campaigns.ladder``
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any, Literal
 
@@ -236,13 +237,43 @@ def slice_options(board: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return sorted(found)
 
 
+#: ``rounded`` feedback's step: 2 decimals, on scores of at least ``ROUNDED_MIN_ITEMS`` items
+ROUNDING_STEP = 0.01
+#: the fewest items a ``rounded`` score may have before its step widens: rounding hides a single
+#: item only when one item moves the score by at most half a step (1/n ≤ step/2), so that every
+#: shown value stands for at least two item counts. Below it (a slice, a small public part, a
+#: phase switched to ``rounded`` from the console) the step widens; a campaign file whose public
+#: part is smaller is refused (``service.create_campaign``).
+ROUNDED_MIN_ITEMS = 200
+
+
+def rounding_hundredths(n: int | None) -> int:
+    """The step of a rounded score over ``n`` items, in hundredths: 1 (0.01) from
+    :data:`ROUNDED_MIN_ITEMS` items up, else the smallest number of hundredths that is at least
+    2/n (n = 17: 12, that is 0.12; one item weighs 0.059)."""
+    if n is None or n >= ROUNDED_MIN_ITEMS:
+        return 1
+    return max(1, -(-200 // max(n, 1)))  # ceil(2/n / 0.01)
+
+
+def _to_step(value: float, hundredths: int) -> float:
+    if hundredths == 1 or not math.isfinite(value):
+        return round(value, 2)
+    # half up (not to even), with room for float error: each step then holds as many counts
+    return round(math.floor(value * 100 / hundredths + 0.5 + 1e-9) * hundredths / 100, 2)
+
+
 def round_score(score: dict[str, Any]) -> dict[str, Any]:
-    """A score as ``rounded`` feedback shows it: value and interval to 2 decimals."""
+    """A score as ``rounded`` feedback shows it: value and interval to 2 decimals, or to a wider
+    step when the score is over fewer than :data:`ROUNDED_MIN_ITEMS` items
+    (:func:`rounding_hundredths`), so that no single item can be read off it."""
     value, ci = score.get("value"), score.get("ci")
+    n = score.get("n")
+    step = rounding_hundredths(n if isinstance(n, int) else None)
     return {
         **score,
-        "value": None if value is None else round(value, 2),
-        "ci": None if ci is None else [None if c is None else round(c, 2) for c in ci],
+        "value": None if value is None else _to_step(value, step),
+        "ci": None if ci is None else [None if c is None else _to_step(c, step) for c in ci],
     }
 
 

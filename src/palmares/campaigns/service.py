@@ -16,8 +16,10 @@ from palmares.backends.gguf import check_gguf
 from palmares.campaigns.artifacts import Artifacts
 from palmares.campaigns.audit import record
 from palmares.campaigns.credentials import Vault
+from palmares.campaigns.leaderboard import ROUNDED_MIN_ITEMS, ROUNDING_STEP
 from palmares.campaigns.quotas import reserve
-from palmares.campaigns.spec import CampaignSpec
+from palmares.campaigns.scoring import PUBLIC_SHARE, public_positions
+from palmares.campaigns.spec import CampaignSpec, TaskEntry
 from palmares.core import InputError, PalmaresError, canonical_json
 from palmares.store import (
     Campaign,
@@ -77,6 +79,8 @@ def create_campaign(
                 )
         tasks.append((entry, task))
     rules = (root / spec.campaign.rules).read_text("utf-8") if spec.campaign.rules else ""
+    split_secrets = [secrets.token_hex(16) for _ in tasks]  # each partition's seed, never shown
+    _check_rounded(spec, tasks, split_secrets, path)
     with db.begin() as session:
         if session.get(Challenge, spec.challenge.id) is None:
             session.add(Challenge(id=spec.challenge.id, title=spec.challenge.title, created_at=now))
@@ -101,18 +105,20 @@ def create_campaign(
         session.add(campaign)
         session.flush()
         sources = _anchor_sources(session, spec, path)
-        for entry, task in tasks:
+        for (entry, task), split_secret in zip(tasks, split_secrets, strict=True):
             source = sources.get(task.spec.id)
             session.add(
                 CampaignTask(
                     campaign_id=campaign.id,
                     task_id=task.spec.id,
                     task_version=task.spec.version,
-                    task_hash=task.hash,
+                    task_hash=task.hash,  # staff and the audit log only
+                    # what the public sees: the spec and the public split, nothing hidden
+                    public_hash=task.public_hash([entry.public_split]),
                     spec_path=str(task.path.resolve() if task.path else ""),
                     public_split=entry.public_split,
                     hidden_split=entry.hidden_split,
-                    split_secret=secrets.token_hex(16),
+                    split_secret=split_secret,
                     anchor_source_id=None if source is None else source.id,
                     anchor_ids=None
                     if source is None
@@ -143,6 +149,29 @@ def create_campaign(
             now,
         )
         return campaign.id
+
+
+def _check_rounded(
+    spec: CampaignSpec, tasks: list[tuple[TaskEntry, Task]], split_secrets: list[str], path: Path
+) -> None:
+    """Refuse ``rounded`` feedback on a phase when a task's public part has fewer than
+    ``ROUNDED_MIN_ITEMS`` items: one item would move its score by more than half the rounding
+    step, and the rounded score would still tell items apart (``leaderboard.round_score``)."""
+    rounded = [i for i, phase in enumerate(spec.phases) if phase.feedback == "rounded"]
+    if not rounded:
+        return
+    for (entry, task), secret in zip(tasks, split_secrets, strict=True):
+        n = len(public_positions(task.items(entry.hidden_split), secret))
+        if n < ROUNDED_MIN_ITEMS:
+            raise InputError(
+                f"feedback 'rounded' hides nothing on task {task.spec.id!r}: its public part has "
+                f"{n} items, so one item moves a score by {1 / max(n, 1):.3f}, more than half "
+                f"the rounding step {ROUNDING_STEP}; rounded feedback needs at least "
+                f"{ROUNDED_MIN_ITEMS} public items (a hidden split of about "
+                f"{int(ROUNDED_MIN_ITEMS / PUBLIC_SHARE)}): use 'ladder' or 'none'",
+                file=str(path),
+                field=f"phases.{rounded[0]}.feedback",
+            )
 
 
 def _anchor_sources(session: Session, spec: CampaignSpec, path: Path) -> dict[str, CampaignTask]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -171,6 +172,14 @@ class Task:
         """Hash of the spec's meaning and of every split's items (see ``TaskSpec.spec_hash``)."""
         per_split = {s: self.dataset_hash(s) for s in self.splits}
         return self.spec.spec_hash(sha256_hex(canonical_json(per_split)))
+
+    def public_hash(self, public_splits: Iterable[str | None]) -> str:
+        """Hash of the spec's meaning and of the named public splits' items only: what a campaign
+        shows the public. Nothing of any other split enters it, not even its inputs or its size,
+        so it confirms no guess about hidden items (``hash`` covers them all: staff only)."""
+        names = sorted({self.resolve_split(s) for s in public_splits if s is not None})
+        per_split = {s: self.dataset_hash(s) for s in names}
+        return self.spec.spec_hash(sha256_hex(canonical_json({"public": per_split})))
 
     def metrics(self) -> list[Metric[Any]]:
         return [metric_registry().create(m.name, m.options) for m in self.spec.metrics]

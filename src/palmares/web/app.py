@@ -37,7 +37,15 @@ def app_from_environment() -> FastAPI:
 
 
 def create_app(settings: Settings) -> FastAPI:
-    app = FastAPI(title="Palmarès", version=__version__)
+    # FastAPI's /docs and /redoc load swagger-ui and redoc from a CDN: off unless asked for
+    # (``api_docs``), so that no page loads anything from elsewhere; /openapi.json stays
+    docs = settings.api_docs
+    app = FastAPI(
+        title="Palmarès",
+        version=__version__,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+    )
     engine = open_engine(settings.db)
     migrate(engine)
     app.state.settings = settings
@@ -65,7 +73,7 @@ def create_app(settings: Settings) -> FastAPI:
         # pages load nothing from elsewhere and run no inline script: a script that slipped
         # through escaping would still not run
         response = await call_next(request)
-        if request.url.path not in ("/docs", "/redoc"):  # FastAPI's own pages inline scripts
+        if not (docs and request.url.path in ("/docs", "/redoc")):  # they inline scripts
             response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")

@@ -24,3 +24,6 @@ class Settings(BaseSettings):
     secure_cookies: bool = False
     #: the folder that task paths of a campaign YAML sent from the organiser console start from
     tasks_dir: str = "."
+    #: serve FastAPI's interactive API pages (/docs, /redoc): off by default, since they load
+    #: their scripts from a CDN; /openapi.json is always served
+    api_docs: bool = False
