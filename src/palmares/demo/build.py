@@ -7,6 +7,7 @@ intervals. Sizes are chosen so that the demo's own work stays within minutes on 
 from __future__ import annotations
 
 import json
+import secrets
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -44,6 +45,9 @@ CHALLENGE_TITLE = "Grand défi IA générative en français (démo)"
 PASSWORD = "demo-palmares"  # printed by the demo: a local demonstration, not a deployment
 #: arithmetic items generated per campaign (fresh test items each time, from its own seed)
 CALCUL_ITEMS = 40
+#: the demo folder's file of each campaign's secret arithmetic seed (kept across rebuilds, so
+#: that the same items come back and the model's cached answers stay valid)
+SEEDS_FILE = "calcul-seeds.json"
 
 #: (label, start) → a progress callback for one run
 Progress = Callable[[str], Callable[[int, int], None]]
@@ -64,13 +68,36 @@ class _Campaign:
     title: str
     start: datetime  # its dev phase; a test phase follows
     end: datetime
-    calcul_seed: int
     anchors_from: str | None = None
 
 
-def _calcul_task(folder: Path, seed: int) -> Path:
-    """The arithmetic task with this campaign's own seed: items no model has seen."""
-    target = folder / f"calcul-fr-{seed}"
+def calcul_seeds(folder: Path, slugs: list[str]) -> dict[str, int]:
+    """Each campaign's secret seed of its hidden arithmetic items: read from the demo folder's
+    :data:`SEEDS_FILE`, drawn at random (63 bits, :func:`secrets.randbits`) for a campaign that
+    has none yet. Never a guessable number (a campaign's name, a date): the hidden items, and
+    so their answers, are regenerated from the seed."""
+    path = folder / SEEDS_FILE
+    known: dict[str, int] = {}
+    if path.is_file():
+        try:
+            read = json.loads(path.read_text("utf-8"))
+        except ValueError:
+            read = {}
+        if isinstance(read, dict):
+            known = {k: v for k, v in read.items() if isinstance(v, int) and v > 0}
+    return {slug: known.get(slug) or secrets.randbits(63) or 1 for slug in slugs}
+
+
+def _keep_seeds(folder: Path, seeds: dict[str, int]) -> None:
+    path = folder / SEEDS_FILE
+    path.write_text(json.dumps(seeds, indent=2) + "\n", "utf-8")
+    path.chmod(0o600)
+
+
+def _calcul_task(folder: Path, slug: str, seed: int) -> Path:
+    """The arithmetic task with this campaign's own secret seed: items no model has seen. The
+    folder is named by the campaign, never by its seed."""
+    target = folder / f"calcul-fr-{slug}"
     shutil.copytree(PACK / "calcul-fr", target, dirs_exist_ok=True)
     (target / "test.json").write_text(json.dumps({"seed": seed, "n": CALCUL_ITEMS}), "utf-8")
     return target / "task.yaml"
@@ -142,22 +169,24 @@ def build_demo(
     """Create the demo in ``folder`` (its database, artifacts, task copies, predictions); with
     ``data_dir`` (a local copy of the public data), the open campaign adds real-data tasks."""
     now = now or datetime.now(UTC)
+    plans = [
+        _Campaign("automne-2026", "Campagne d'automne 2026 (close)",
+                  now - timedelta(days=60), now - timedelta(days=20)),
+        _Campaign("printemps-2027", "Campagne de printemps 2027 (ouverte)",
+                  now - timedelta(days=2), now + timedelta(days=30),
+                  anchors_from="automne-2026"),
+    ]  # fmt: skip
+    seeds = calcul_seeds(folder, [plan.slug for plan in plans])  # read before the folder goes
     if folder.exists():
         shutil.rmtree(folder)  # each demo starts afresh; the model's answers stay cached
     folder.mkdir(parents=True)
+    _keep_seeds(folder, seeds)
     (folder / "rules.md").write_text(RULES.format(n=CALCUL_ITEMS), "utf-8")
     demo = Demo(db=f"sqlite:///{folder / 'palmares.db'}", artifacts=folder / "artifacts")
     engine = open_engine(demo.db)
     migrate(engine)
     db = sessions(engine)
     artifacts = Artifacts(demo.artifacts)
-    plans = [
-        _Campaign("automne-2026", "Campagne d'automne 2026 (close)",
-                  now - timedelta(days=60), now - timedelta(days=20), 2026_09),
-        _Campaign("printemps-2027", "Campagne de printemps 2027 (ouverte)",
-                  now - timedelta(days=2), now + timedelta(days=30), 2027_03,
-                  anchors_from="automne-2026"),
-    ]  # fmt: skip
     add_user(db, "orga", "organiser")
     set_password(db, "orga", PASSWORD)
     demo.logins["orga"] = "organiser"
@@ -172,7 +201,7 @@ def build_demo(
         say(f"Skipped {line}")
     with opened_cache(cache) as answers:
         for plan in plans:
-            calcul = _calcul_task(folder / "tasks", plan.calcul_seed)
+            calcul = _calcul_task(folder / "tasks", plan.slug, seeds[plan.slug])
             extra = real if plan.anchors_from else []  # the open campaign only
             campaign_id = create_campaign(
                 db, _campaign_yaml(folder, plan, calcul, extra), now=plan.start, actor="demo"
