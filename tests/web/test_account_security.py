@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from tests.campaigns.conftest import db_url, join, open_campaign_file  # noqa: F401 (fixture)
 
-from palmares.campaigns import add_user, create_campaign, log_in, set_password, throttle
+from palmares.campaigns import Forbidden, add_user, create_campaign, log_in, set_password, throttle
 from palmares.campaigns.credentials import KEY_ENV, KEY_FILE, CredentialError, Vault
 from palmares.campaigns.throttle import TooManyAttempts
 from palmares.store import LoginFailure, Token
@@ -52,23 +52,28 @@ def _post_login(web: TestClient, name: str, password: str) -> tuple[int, str, st
 
 def test_login_is_rate_limited_by_name_then_released(web: TestClient) -> None:
     db = web.app.state.db  # type: ignore[attr-defined]
-    for _ in range(throttle.PER_NAME):
+    for _ in range(throttle.PER_NAME_AT_ADDRESS):
         assert _post_login(web, "alice", "wrong password!")[0] == 401
     status, body, retry = _post_login(web, "alice", PASSWORD)  # even the right one, for now
     assert status == 429 and "too many failed logins" in body
     assert retry is not None and 0 < int(retry) <= throttle.WINDOW.total_seconds() + 1
     # a guess at an unknown name is counted the same way (nothing tells the names apart)
-    for _ in range(throttle.PER_NAME):
+    for _ in range(throttle.PER_NAME_AT_ADDRESS):
         assert _post_login(web, "nobody", "whatever123")[0] == 401
     assert _post_login(web, "nobody", "whatever123")[0] == 429
+    # the right password clears the name's failures at this address only: a later success
+    # from the test client's address forgets alice's there, not those from elsewhere
+    soon = datetime.now(UTC) + timedelta(seconds=1)
+    with pytest.raises(Forbidden, match="wrong name or password"):
+        log_in(db, "alice", "wrong again!", address="198.51.100.9", now=soon)
     # once the window has passed, the right password works and clears the name's failures
-    later = datetime.now(UTC) + throttle.WINDOW + timedelta(seconds=1)
+    later = datetime.now(UTC) + throttle.WINDOW + timedelta(seconds=0.5)
     made = log_in(db, "alice", PASSWORD, address="testclient", now=later)
     assert made.token
     with db() as s:
         count = select(func.count()).select_from(LoginFailure)
-        assert s.scalar(count.where(LoginFailure.name == "alice")) == 0
-        assert s.scalar(count.where(LoginFailure.name == "nobody")) == throttle.PER_NAME
+        assert s.scalar(count.where(LoginFailure.name == "alice")) == 1  # 198.51.100.9's
+        assert s.scalar(count.where(LoginFailure.name == "nobody")) == 0  # pruned: expired
 
 
 def test_login_is_rate_limited_by_address(web: TestClient) -> None:

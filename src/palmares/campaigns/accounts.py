@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from palmares.campaigns import throttle
 from palmares.campaigns.audit import record
+from palmares.campaigns.names import clean_name, clean_user_name, keyed, look_alike, unique_names
 from palmares.campaigns.service import Forbidden, _digest, authenticate
 from palmares.core import InputError
 from palmares.store import Team, Token, User
@@ -58,32 +59,51 @@ def set_password(db: sessionmaker[Session], name: str, password: str, actor: str
         record(session, actor, "user.password", {"name": name}, now)
 
 
-def sign_up(db: sessionmaker[Session], name: str, password: str, team: str) -> None:
-    """A participant's own account, with a new team of theirs. Joining an existing team is
-    done by an organiser (``palmares users add --team``): anyone could claim a team's name."""
-    name, team = name.strip(), team.strip()
-    if not name or len(name) > 100:
-        raise InputError("a name has 1 to 100 characters", field="name")
-    if not team or len(team) > 100:
-        raise InputError("a team name has 1 to 100 characters", field="team")
+def sign_up(
+    db: sessionmaker[Session],
+    name: str,
+    password: str,
+    team: str,
+    *,
+    address: str = "unknown",
+    per_hour: int = throttle.SIGNUPS_PER_HOUR,
+    hours: float = 12.0,
+    now: datetime | None = None,
+) -> WebSession:
+    """A participant's own account, with a new team of theirs, signed in at once: its session.
+    Joining an existing team is done by an organiser (``palmares users add --team``): anyone
+    could claim a team's name.
+
+    The attempt is counted against ``address``'s sign-up throttle (``per_hour``) before any
+    name is looked up, whatever comes of it (a taken name too); refused by the throttle, or
+    while the address is over its login limit, nothing is written
+    (:mod:`~palmares.campaigns.throttle`)."""
+    name, team = clean_user_name(name), clean_name(team, "team")
     check_password(password)
+    now = now or datetime.now(UTC)
+    throttle.reserve_signup(db, address, per_hour, now)
     digest = _hasher().hash(password)
-    now = datetime.now(UTC)
-    with db.begin() as session:
-        if session.scalar(select(User.id).where(User.name == name)) is not None:
-            raise InputError(f"the name {name!r} is taken", field="name")
-        if session.scalar(select(Team.id).where(Team.name == team)) is not None:
+    with unique_names(), db.begin() as session:
+        if look_alike(session, User, name) is not None:
             raise InputError(
-                f"a team named {team!r} exists: ask an organiser to add you to it", field="team"
+                f"the name {name!r} is taken (or one that looks like it)", field="name"
             )
-        row = Team(name=team)
+        existing = look_alike(session, Team, team)
+        if existing is not None:
+            raise InputError(
+                f"a team named {existing!r} exists (or looks like {team!r}): ask an organiser "
+                "to add you to it",
+                field="team",
+            )
+        row = Team(**keyed(team))
         session.add(row)
         session.flush()
-        session.add(
-            User(name=name, role="participant", team_id=row.id, created_at=now,
-                 password_hash=digest)
-        )  # fmt: skip
+        user = User(**keyed(name), role="participant", team_id=row.id,
+                    created_at=now, password_hash=digest)  # fmt: skip
+        session.add(user)
+        session.flush()
         record(session, name, "user.signup", {"name": name, "team": team}, now)
+        return _new_session(session, user.id, hours, now)
 
 
 @dataclass(frozen=True)
@@ -103,12 +123,13 @@ def log_in(
     now: datetime | None = None,
 ) -> WebSession:
     """A new session for ``name``; the same error whether the name or the password is wrong.
-    Failures are counted by name and by client ``address``: past the limits of
-    :mod:`~palmares.campaigns.throttle`, attempts are refused before the password is checked."""
+    The attempt is first counted as a failure of ``name`` from the client ``address``, in the
+    transaction that checks the limits of :mod:`~palmares.campaigns.throttle` (past them it is
+    refused before the password is checked); a right password then takes it back."""
     from argon2.exceptions import VerificationError
 
     now = now or datetime.now(UTC)
-    throttle.check(db, name, address, now)
+    throttle.reserve_login(db, name, address, now)
     with db() as session:
         user = session.scalar(select(User).where(User.name == name))
         stored = None if user is None else user.password_hash
@@ -118,18 +139,22 @@ def log_in(
     except VerificationError:
         ok = False
     if not ok or user is None:
-        throttle.failed(db, name, address, now)
-        raise Forbidden("wrong name or password")
-    throttle.succeeded(db, name)
+        raise Forbidden("wrong name or password")  # the reservation stays, as the failure
+    throttle.login_succeeded(db, name, address)
+    with db.begin() as session:
+        made = _new_session(session, user.id, hours, now)
+        record(session, name, "user.login", {"name": name}, now)
+    return made
+
+
+def _new_session(session: Session, user_id: int, hours: float, now: datetime) -> WebSession:
     made = WebSession(
         "pls_" + secrets.token_urlsafe(32), secrets.token_urlsafe(32), now + timedelta(hours=hours)
     )
-    with db.begin() as session:
-        session.add(
-            Token(user_id=user.id, digest=_digest(made.token), created_at=now, kind="session",
-                  expires_at=made.expires_at, csrf=made.csrf)
-        )  # fmt: skip
-        record(session, name, "user.login", {"name": name}, now)
+    session.add(
+        Token(user_id=user_id, digest=_digest(made.token), created_at=now, kind="session",
+              expires_at=made.expires_at, csrf=made.csrf)
+    )  # fmt: skip
     return made
 
 

@@ -171,9 +171,22 @@ def worker(db_url: str | None, artifacts: str, lease: float, once: bool) -> None
     default=1,
     help="web server processes sharing the port (more cores, more requests per second)",
 )
+@click.option(
+    "--trusted-proxies",
+    default=None,
+    metavar="ADDRESSES",
+    help="reverse proxies (comma-separated addresses or networks) whose X-Forwarded-For names "
+    "the client the rate limits count; default: $PALMARES_TRUSTED_PROXIES, else none",
+)
 @reports_input_errors
 def serve(
-    db_url: str | None, artifacts: str, host: str, port: int, workers: int, processes: int
+    db_url: str | None,
+    artifacts: str,
+    host: str,
+    port: int,
+    workers: int,
+    processes: int,
+    trusted_proxies: str | None,
 ) -> None:
     """Run the HTTP API (and, by default, one worker in the same process)."""
     import threading
@@ -186,8 +199,12 @@ def serve(
     # an idle keep-alive connection stays open 75 s (uvicorn's default: 5 s), longer than
     # clients and proxies keep theirs (httpx 5 s, nginx upstream 60 s): else a request sent as
     # the server closes it fails (browsers retry a GET, not a POST; seen in bench/load.py)
+    # proxy_headers off: uvicorn would take X-Forwarded-For from 127.0.0.1 on its own; the app
+    # reads it from the trusted proxies only (palmares.web.deps.client_address)
     options: dict[str, Any] = {"host": host, "port": port, "log_level": "info",
-                               "timeout_keep_alive": 75}  # fmt: skip
+                               "timeout_keep_alive": 75, "proxy_headers": False}  # fmt: skip
+    if trusted_proxies is not None:  # read by Settings, in this process and in each child
+        os.environ["PALMARES_TRUSTED_PROXIES"] = trusted_proxies
     if processes == 1:
         app = create_app(Settings(db=url, artifacts=artifacts))
         db = app.state.db

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -35,6 +36,37 @@ def session(db: Annotated[sessionmaker[Session], Depends(database)]) -> Iterator
         yield s
 
 
+def client_address(request: Request) -> str:
+    """The address the rate limits count a request under: the direct peer's; when that peer is
+    one of the ``trusted_proxies``, the last hop of ``X-Forwarded-For`` that is not one of them
+    (the address the outermost trusted proxy saw). From any other peer the header is ignored, so
+    a client cannot choose its address by sending one."""
+    peer = request.client.host if request.client else "unknown"
+    trusted = settings(request).trusted_networks()
+    if not trusted or not _within(peer, trusted):
+        return peer
+    hops = [
+        hop.strip()
+        for header in request.headers.getlist("x-forwarded-for")
+        for hop in header.split(",")
+        if hop.strip()
+    ]
+    for hop in reversed(hops):  # each proxy appends the peer it saw: read from the right
+        if not _within(hop, trusted):
+            return hop[:64]
+    return hops[0][:64] if hops else peer
+
+
+def _within(
+    address: str, networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
+) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
 def bearer_token(request: Request) -> str | None:
     """The token of an ``Authorization: Bearer …`` header, or None."""
     header = request.headers.get("authorization", "")
@@ -65,3 +97,4 @@ OptionalUser = Annotated[User | None, Depends(optional_user)]
 ArtifactsDep = Annotated[Artifacts, Depends(artifacts)]
 Token = Annotated[str | None, Depends(bearer_token)]
 SettingsDep = Annotated[Settings, Depends(settings)]
+ClientAddress = Annotated[str, Depends(client_address)]

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import ipaddress
+from typing import Annotated, Any
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -18,6 +22,8 @@ class Settings(BaseSettings):
     max_model_mb: int = 512
     #: may visitors create their own participant account (with a new team)?
     signup: bool = True
+    #: sign-up attempts per client address per hour (a taken name counts too)
+    signup_per_hour: int = Field(default=3, ge=1)
     #: how long a browser session lasts
     session_hours: float = 12.0
     #: send the session cookie over HTTPS only (set it behind TLS)
@@ -27,3 +33,26 @@ class Settings(BaseSettings):
     #: serve FastAPI's interactive API pages (/docs, /redoc): off by default, since they load
     #: their scripts from a CDN; /openapi.json is always served
     api_docs: bool = False
+    #: the reverse proxies (addresses or networks, comma-separated in the environment) whose
+    #: ``X-Forwarded-For`` names the client; from any other peer the header is ignored
+    trusted_proxies: Annotated[list[str], NoDecode] = []
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network") from None
+        return value
+
+    def trusted_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(entry, strict=False) for entry in self.trusted_proxies)

@@ -8,11 +8,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
-from palmares.campaigns import Forbidden, create_system, log_in, log_out, sign_up
-from palmares.campaigns.throttle import TooManyAttempts
+from palmares.campaigns import Forbidden, WebSession, create_system, log_in, log_out, sign_up
+from palmares.campaigns.throttle import Throttled
 from palmares.core import InputError
 from palmares.store import System, Team, User
-from palmares.web.deps import DB, SettingsDep
+from palmares.web.deps import DB, SettingsDep, client_address
 from palmares.web.pages._base import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -46,12 +46,11 @@ def login(
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",
 ) -> Response:
-    # the client's address as uvicorn sees it (behind a proxy, run uvicorn with
-    # --proxy-headers and --forwarded-allow-ips so that it is the visitor's, not the proxy's)
-    address = request.client.host if request.client else "unknown"
     try:
-        made = log_in(db, name, password, hours=settings.session_hours, address=address)
-    except TooManyAttempts as exc:
+        made = log_in(
+            db, name, password, hours=settings.session_hours, address=client_address(request)
+        )
+    except Throttled as exc:
         page = render(
             request, seen, "login.html", status=429, next=local_path(next), name=name,
             error=str(exc), signup=settings.signup,
@@ -63,7 +62,11 @@ def login(
             request, seen, "login.html", status=401, next=local_path(next), name=name,
             error=str(exc), signup=settings.signup,
         )  # fmt: skip
-    response = redirect(seen, local_path(next))
+    return _signed_in(seen, settings, made, local_path(next))
+
+
+def _signed_in(seen: Protected, settings: SettingsDep, made: WebSession, to: str) -> Response:
+    response = redirect(seen, to)
     response.set_cookie(
         SESSION_COOKIE,
         made.token,
@@ -106,13 +109,23 @@ def signup(
     if not settings.signup:
         raise Forbidden("accounts are created by the organisers on this server")
     try:
-        sign_up(db, name, password, team)
+        made = sign_up(
+            db, name, password, team, address=client_address(request),
+            per_hour=settings.signup_per_hour, hours=settings.session_hours,
+        )  # fmt: skip
     except InputError as exc:
         return render(
             request, seen, "signup.html", status=400, open=True, name=name, team=team,
             errors={exc.field or "": exc.problem}, error=exc.problem,
         )  # fmt: skip
-    return login(request, seen, db, settings, name, password, "/")  # signed in at once
+    except Throttled as exc:  # nothing was written
+        page = render(
+            request, seen, "signup.html", status=429, open=True, name=name, team=team,
+            errors={}, error=str(exc),
+        )  # fmt: skip
+        page.headers["Retry-After"] = str(exc.retry_after_s)
+        return page
+    return _signed_in(seen, settings, made, "/")  # signed in at once
 
 
 @router.get("/team", response_class=HTMLResponse)
