@@ -94,6 +94,8 @@ def _matrix(sid: str) -> list[tuple[str, str, dict[str, int], dict[str, Any] | N
         ("POST", "/api/systems",
          {"anonymous": 401, "A": 201, "B": 201, "organiser": 403, "auditor": 403},
          {"json": {"name": "sys", "model_card": {"parameters": "270M"}}}),
+        ("GET", "/api/campaigns/1/registration",  # the caller's team's (B has none)
+         {"anonymous": 401, "A": 200, "B": 200, "organiser": 403, "auditor": 403}, None),
         ("POST", "/api/campaigns/1/registration",
          {"anonymous": 401, "A": 201, "B": 201, "organiser": 403, "auditor": 403},
          {"json": {"accept_rules": True}}),

@@ -41,6 +41,7 @@ def _pages(sid: str) -> list[tuple[str, dict[str, int]]]:
         ("/console", staff),
         ("/console/campaigns/1", staff),
         ("/console/jobs", staff),
+        ("/console/challenges/defi-fr/invitations", staff),
     ]
 
 

@@ -11,6 +11,13 @@ from palmares.campaigns.accounts import (
 )
 from palmares.campaigns.artifacts import Artifacts
 from palmares.campaigns.audit import Verdict, record, verify
+from palmares.campaigns.invitations import (
+    admit,
+    create_invitations,
+    server_signup_mode,
+    set_signup_mode,
+    signup_mode,
+)
 from palmares.campaigns.jobs import claim, heartbeat
 from palmares.campaigns.leaderboard import leaderboard, public_board_withheld
 from palmares.campaigns.operations import (
@@ -20,7 +27,14 @@ from palmares.campaigns.operations import (
     rescore,
     update_phase,
 )
-from palmares.campaigns.participation import create_system, register, task_data
+from palmares.campaigns.participation import (
+    create_system,
+    decide_registration,
+    register,
+    registration_status,
+    registrations,
+    task_data,
+)
 from palmares.campaigns.progress import progress
 from palmares.campaigns.quotas import QuotaExceeded, reserve
 from palmares.campaigns.service import (
@@ -38,7 +52,14 @@ from palmares.campaigns.service import (
     submit_predictions,
 )
 from palmares.campaigns.snapshots import freeze_ended, publish, snapshots
-from palmares.campaigns.spec import CampaignSpec, PhaseSpec, QuotaSpec, TaskEntry
+from palmares.campaigns.spec import (
+    CampaignSpec,
+    PhaseSpec,
+    QuotaSpec,
+    RegistrationStatus,
+    SignupMode,
+    TaskEntry,
+)
 from palmares.campaigns.worker import run_forever, run_one
 
 __all__ = [
@@ -51,16 +72,21 @@ __all__ = [
     "PhaseSpec",
     "QuotaExceeded",
     "QuotaSpec",
+    "RegistrationStatus",
+    "SignupMode",
     "TaskEntry",
     "Verdict",
     "WebSession",
     "add_user",
+    "admit",
     "authenticate",
     "check_password",
     "claim",
     "create_campaign",
     "create_campaign_from_text",
+    "create_invitations",
     "create_system",
+    "decide_registration",
     "freeze_ended",
     "heartbeat",
     "is_registered",
@@ -74,14 +100,19 @@ __all__ = [
     "publish",
     "record",
     "register",
+    "registration_status",
+    "registrations",
     "require_organiser",
     "rescore",
     "reserve",
     "run_forever",
     "run_one",
+    "server_signup_mode",
     "session_of",
     "set_password",
+    "set_signup_mode",
     "sign_up",
+    "signup_mode",
     "snapshots",
     "submit_endpoint",
     "submit_model_file",

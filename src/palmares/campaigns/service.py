@@ -19,7 +19,7 @@ from palmares.campaigns.credentials import Vault
 from palmares.campaigns.leaderboard import ROUNDED_MIN_ITEMS, ROUNDING_STEP
 from palmares.campaigns.quotas import reserve
 from palmares.campaigns.scoring import PUBLIC_SHARE, public_positions
-from palmares.campaigns.spec import CampaignSpec, TaskEntry
+from palmares.campaigns.spec import CampaignSpec, RegistrationStatus, SignupMode, TaskEntry
 from palmares.core import InputError, PalmaresError, canonical_json
 from palmares.store import (
     Campaign,
@@ -82,8 +82,21 @@ def create_campaign(
     split_secrets = [secrets.token_hex(16) for _ in tasks]  # each partition's seed, never shown
     _check_rounded(spec, tasks, split_secrets, path)
     with db.begin() as session:
-        if session.get(Challenge, spec.challenge.id) is None:
-            session.add(Challenge(id=spec.challenge.id, title=spec.challenge.title, created_at=now))
+        challenge = session.get(Challenge, spec.challenge.id)
+        signup = spec.challenge.signup
+        if challenge is None:
+            session.add(
+                Challenge(
+                    id=spec.challenge.id,
+                    title=spec.challenge.title,
+                    created_at=now,
+                    signup=signup or SignupMode.OPEN,
+                )
+            )
+        elif signup is not None and challenge.signup != signup:  # a later YAML changes it
+            change = {"challenge": challenge.id, "before": challenge.signup, "after": signup}
+            challenge.signup = signup
+            record(session, actor, "challenge.signup", change, now)
         exists = session.scalar(
             select(Campaign).where(
                 Campaign.challenge_id == spec.challenge.id, Campaign.slug == spec.campaign.id
@@ -101,6 +114,7 @@ def create_campaign(
             title=spec.campaign.title,
             rules=rules,
             created_at=now,
+            approval=spec.campaign.approval,
         )
         session.add(campaign)
         session.flush()
@@ -373,12 +387,23 @@ def _submitter(
     with db() as session:
         user = authenticate(session, token)
         phase, entry = _open_phase(session, campaign_id, task_id, now)
-        registered = is_registered(session, campaign_id, user.team_id)
+        registration = session.scalar(
+            select(Registration.status).where(
+                Registration.campaign_id == campaign_id, Registration.team_id == user.team_id
+            )
+        )
     require_participant(user, "submits")
     if kind not in phase.accepts:
         raise Forbidden(f"the {phase.kind} phase does not accept {kind} submissions")
-    if not registered:
+    if registration is None:
         raise Forbidden("register your team to the campaign (accepting its rules) first")
+    if registration == RegistrationStatus.PENDING:
+        raise Forbidden(
+            "your team's registration waits for an organiser's approval: "
+            "you may submit once it is approved"
+        )
+    if registration != RegistrationStatus.APPROVED:
+        raise Forbidden("an organiser refused your team's registration to this campaign")
     return user, phase, entry
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -73,9 +74,32 @@ class TaskEntry(_Strict):
     _paths = field_validator("task")(usable_path)
 
 
+class SignupMode(StrEnum):
+    """Who may join a challenge (``Challenge.signup``): anyone (``open``), the holders of a
+    one-use code an organiser hands out (``invitation``), nobody new (``closed``)."""
+
+    OPEN = "open"
+    INVITATION = "invitation"
+    CLOSED = "closed"
+
+
+class RegistrationStatus(StrEnum):
+    """A team's registration to a campaign (``Registration.status``): with ``campaign.approval``
+    it starts ``pending`` and an organiser approves or refuses it; only ``approved`` submits."""
+
+    APPROVED = "approved"
+    PENDING = "pending"
+    REFUSED = "refused"
+
+
 class ChallengeInfo(_Strict):
     id: str = Field(pattern=_SLUG, max_length=100)
     title: str = Field(min_length=1)
+    signup: SignupMode | None = Field(
+        default=None,
+        description="open, invitation or closed; absent: open for a new challenge, unchanged "
+        "for an existing one (a different mode in a later campaign's YAML updates it, audited)",
+    )
 
 
 class CampaignInfo(_Strict):
@@ -84,6 +108,10 @@ class CampaignInfo(_Strict):
     rules: str | None = Field(default=None, description="path of a Markdown file of rules")
     anchors_from: str | None = Field(
         default=None, description="id of an earlier campaign of the challenge to carry anchors from"
+    )
+    approval: bool = Field(
+        default=False,
+        description="registrations wait for an organiser's approval before the team may submit",
     )
 
     _paths = field_validator("rules")(usable_path)

@@ -45,6 +45,6 @@ def cli() -> None:
 
 
 def main() -> None:
-    from palmares.cli import _campaign, _demo, _eval, _tasks  # noqa: F401  (registers them)
+    from palmares.cli import _campaign, _demo, _eval, _invitations, _tasks  # noqa: F401  (registers)
 
     cli()

@@ -1,5 +1,7 @@
 """The organiser console: campaigns (created from their YAML), a campaign's phases (quotas,
-feedback, leaderboard visibility), its submissions (rescore) and snapshots, and the job queue.
+feedback, leaderboard visibility), its registrations (approved or refused, when the campaign
+asks for approval), its submissions (rescore) and snapshots, a challenge's sign-up mode and
+invitation codes, and the job queue.
 
 Staff (admins, organisers, auditors) read every page; only admins and organisers act: an
 auditor's post is refused (403), like anyone else's who is not staff.
@@ -18,13 +20,19 @@ from sqlalchemy import select
 from palmares.campaigns import (
     ORGANISERS,
     Forbidden,
+    SignupMode,
     create_campaign_from_text,
+    create_invitations,
+    decide_registration,
     publish,
+    registrations,
     require_organiser,
     rescore,
+    set_signup_mode,
     snapshots,
     update_phase,
 )
+from palmares.campaigns.invitations import MAX_COUNT, invitation_counts
 from palmares.campaigns.operations import KEEP
 from palmares.core import InputError
 from palmares.store import Campaign, CampaignTask, Challenge, Job, Phase, Submission, Team, User
@@ -39,7 +47,7 @@ JOB_STATUSES = ("queued", "running", "done", "failed")
 #: the largest campaign YAML accepted from the form
 MAX_YAML_BYTES = 1_000_000
 #: what a redirect after a successful action tells the page to announce
-NOTICES = ("created", "phase", "rescored", "published")
+NOTICES = ("created", "phase", "rescored", "published", "approved", "refused", "signup")
 
 
 def _staff(request: Request, seen: Viewer) -> User:
@@ -184,6 +192,7 @@ def _campaign(
             .offset((page - 1) * PAGE_SIZE)
             .limit(PAGE_SIZE + 1)
         ).all()
+        registered = registrations(s, campaign_id)
     submissions = [
         {
             "id": sub.id,
@@ -207,6 +216,7 @@ def _campaign(
         challenge=challenge, phases=[_phase_view(p, now) for p in phases], tasks=tasks,
         submissions=submissions, page=page, more=len(rows) > PAGE_SIZE, frozen=frozen,
         error=error, phase_error=phase_error or {}, notice=notice, can_act=_can_act(seen),
+        registrations=registered,
     )  # fmt: skip
 
 
@@ -260,6 +270,30 @@ def post_phase(
     return redirect(seen, f"/console/campaigns/{campaign_id}?done=phase")
 
 
+@router.post("/console/campaigns/{campaign_id}/registrations", response_class=HTMLResponse)
+def post_registration_decision(
+    campaign_id: Id,
+    request: Request,
+    seen: Protected,
+    db: DB,
+    team: Annotated[str, Form()] = "",
+    decision: Annotated[str, Form()] = "",
+) -> Response:
+    """Approve or refuse a team's registration (audited)."""
+    user = _organiser(request, seen)
+    with db() as s:
+        if s.get(Campaign, campaign_id) is None:
+            raise NotFound(f"no campaign {campaign_id}")
+    if decision not in ("approve", "refuse"):
+        return _campaign(request, seen, db, campaign_id, status=400, error="approve or refuse")
+    try:
+        decide_registration(db, campaign_id, team, decision == "approve", actor=user.name)
+    except InputError as exc:
+        return _campaign(request, seen, db, campaign_id, status=400, error=exc.problem)
+    done = "approved" if decision == "approve" else "refused"
+    return redirect(seen, f"/console/campaigns/{campaign_id}?done={done}")
+
+
 @router.post("/console/campaigns/{campaign_id}/snapshots", response_class=HTMLResponse)
 def post_snapshot(
     campaign_id: Id,
@@ -308,6 +342,86 @@ def post_rescore(submission_id: str, request: Request, seen: Protected, db: DB) 
     except Forbidden as exc:  # a worker holds the job under a live lease
         return _campaign(request, seen, db, campaign_id, status=409, error=str(exc))
     return redirect(seen, f"/console/campaigns/{campaign_id}?done=rescored")
+
+
+# --- a challenge: sign-up mode and invitations ----------------------------------------------
+
+
+@router.get("/console/challenges/{challenge_id}/invitations", response_class=HTMLResponse)
+def invitations_page(
+    challenge_id: str, request: Request, seen: ViewerDep, db: DB, done: str = ""
+) -> HTMLResponse:
+    _staff(request, seen)
+    return _invitations(request, seen, db, challenge_id, notice=done if done in NOTICES else None)
+
+
+def _invitations(
+    request: Request,
+    seen: Viewer,
+    db: DB,
+    challenge_id: str,
+    *,
+    status: int = 200,
+    codes: list[str] | None = None,
+    error: InputError | None = None,
+    notice: str | None = None,
+) -> HTMLResponse:
+    with db() as s:
+        challenge = s.get(Challenge, challenge_id)
+        if challenge is None:
+            raise NotFound(f"no challenge {challenge_id!r}")
+        counts = invitation_counts(s, challenge_id)
+        campaigns = s.scalars(
+            select(Campaign).where(Campaign.challenge_id == challenge_id).order_by(Campaign.id)
+        ).all()
+    return render(
+        request, seen, "console_challenge.html", status=status, challenge=challenge,
+        counts=counts, campaigns=campaigns, codes=codes or [], error=error, notice=notice,
+        modes=[m.value for m in SignupMode], max_count=MAX_COUNT, can_act=_can_act(seen),
+    )  # fmt: skip
+
+
+@router.post("/console/challenges/{challenge_id}/invitations", response_class=HTMLResponse)
+def post_invitations(
+    challenge_id: str,
+    request: Request,
+    seen: Protected,
+    db: DB,
+    count: Annotated[str, Form()] = "1",
+) -> Response:
+    """Make invitation codes: shown on this answer only (never in a URL, never again)."""
+    user = _organiser(request, seen)
+    try:
+        try:
+            number = int(count)
+        except ValueError:
+            raise InputError("the number of codes is a whole number", field="count") from None
+        codes = create_invitations(db, challenge_id, number, actor=user.name)
+    except InputError as exc:
+        if exc.field == "challenge":
+            raise NotFound(f"no challenge {challenge_id!r}") from None
+        return _invitations(request, seen, db, challenge_id, status=400, error=exc)
+    response = _invitations(request, seen, db, challenge_id, codes=codes)
+    response.headers["Cache-Control"] = "no-store"  # the codes are shown once
+    return response
+
+
+@router.post("/console/challenges/{challenge_id}/signup", response_class=HTMLResponse)
+def post_signup_mode(
+    challenge_id: str,
+    request: Request,
+    seen: Protected,
+    db: DB,
+    signup: Annotated[str, Form()] = "",
+) -> Response:
+    user = _organiser(request, seen)
+    try:
+        set_signup_mode(db, challenge_id, signup, actor=user.name)
+    except InputError as exc:
+        if exc.field == "challenge":
+            raise NotFound(f"no challenge {challenge_id!r}") from None
+        return _invitations(request, seen, db, challenge_id, status=400, error=exc)
+    return redirect(seen, f"/console/challenges/{challenge_id}/invitations?done=signup")
 
 
 # --- the job queue --------------------------------------------------------------------------

@@ -1,6 +1,8 @@
-"""What a participant does in the browser: register to a campaign (accepting its rules),
-submit (a file checked line by line, or an endpoint), follow their submissions, and read a
-run: its scores by slice and, on the public split, an item explorer."""
+"""What a participant does in the browser: register to a campaign (accepting its rules; with
+an invitation code when the challenge admits by invitation; pending until an organiser approves
+it when the campaign asks for approval), submit (a file checked line by line, or an endpoint),
+follow their submissions, and read a run: its scores by slice and, on the public split, an item
+explorer."""
 
 from __future__ import annotations
 
@@ -11,7 +13,16 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
-from palmares.campaigns import Forbidden, QuotaExceeded, is_registered, register
+from palmares.campaigns import (
+    Forbidden,
+    QuotaExceeded,
+    RegistrationStatus,
+    SignupMode,
+    register,
+    registration_status,
+    signup_mode,
+)
+from palmares.campaigns.invitations import admitted
 from palmares.core import InputError
 from palmares.metrics import metric_registry
 from palmares.store import (
@@ -51,10 +62,14 @@ def _registration(
         campaign = s.get(Campaign, campaign_id)
         if campaign is None:
             raise NotFound(f"no campaign {campaign_id}")
-        registered = is_registered(s, campaign_id, user.team_id)
+        registration = registration_status(s, campaign_id, user.team_id)
+        mode = signup_mode(s, campaign.challenge_id)
+        joined = user.team_id is not None and admitted(s, campaign.challenge_id, user.team_id)
     return render(
-        request, seen, "register.html", status=status, campaign=campaign, registered=registered,
-        error=error,
+        request, seen, "register.html", status=status, campaign=campaign,
+        registered=registration is not None, registration=registration, error=error,
+        needs_code=registration is None and mode is SignupMode.INVITATION and not joined,
+        closed=registration is None and mode is SignupMode.CLOSED and not joined,
     )  # fmt: skip
 
 
@@ -65,10 +80,11 @@ def post_registration(
     seen: Protected,
     db: DB,
     accept_rules: Annotated[str | None, Form()] = None,
+    invitation: Annotated[str, Form()] = "",
 ) -> Response:
     _, token = seen.require(request)
     try:
-        register(db, token, campaign_id, accept_rules == "yes")
+        register(db, token, campaign_id, accept_rules == "yes", invitation=invitation or None)
     except (InputError, Forbidden) as exc:
         problem = exc.problem if isinstance(exc, InputError) else str(exc)
         return _registration(campaign_id, request, seen, db, status=400, error=problem)
@@ -114,14 +130,15 @@ def _submit_context(
         systems = s.scalars(
             select(System.name).where(System.team_id == team_id).order_by(System.name)
         ).all()
-        registered = is_registered(s, campaign_id, team_id)
+        registration = registration_status(s, campaign_id, team_id)
     return {
         "campaign": campaign,
         "entry": entry,
         "phase": phase,
         "left": left,
         "systems": systems,
-        "registered": registered,
+        "registered": registration is RegistrationStatus.APPROVED,  # may submit
+        "registration": registration,
     }
 
 

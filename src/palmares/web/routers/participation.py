@@ -1,7 +1,9 @@
 """``/api/campaigns/{id}/registration``, ``/api/systems``, and data downloads (JSON Lines).
 
-A hidden split downloads as ids and inputs only, for registered teams and staff; references
-never leave the server."""
+A registration answers with its status: ``approved``, or ``pending`` while the campaign waits
+for an organiser's approval (``refused`` after a refusal). A hidden split downloads as ids and
+inputs only, for teams whose registration is approved and staff; references never leave the
+server."""
 
 from __future__ import annotations
 
@@ -14,8 +16,9 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import select
 
-from palmares.campaigns import create_system, is_staff, register, task_data
-from palmares.store import System
+from palmares.campaigns import create_system, is_staff, register, registration_status, task_data
+from palmares.campaigns.service import Forbidden, require_participant
+from palmares.store import Campaign, System
 from palmares.web.deps import DB, CurrentUser, Token
 from palmares.web.routers._params import NO_NUL, Id, Name
 
@@ -24,14 +27,35 @@ router = APIRouter(prefix="/api", tags=["participation"])
 
 class RegistrationBody(BaseModel):
     accept_rules: bool
+    invitation: str | None = Field(
+        default=None,
+        max_length=200,
+        pattern=NO_NUL,
+        description="a one-use code of the challenge, when it admits teams by invitation",
+    )
 
 
 @router.post("/campaigns/{campaign_id}/registration", status_code=201)
 def post_registration(
     campaign_id: Id, body: RegistrationBody, token: Token, user: CurrentUser, db: DB
 ) -> dict[str, Any]:
-    register(db, token or "", campaign_id, body.accept_rules)
-    return {"campaign": campaign_id, "registered": True}
+    status = register(db, token or "", campaign_id, body.accept_rules, invitation=body.invitation)
+    return {"campaign": campaign_id, "registered": True, "status": status.value}
+
+
+@router.get("/campaigns/{campaign_id}/registration")
+def get_registration(campaign_id: Id, user: CurrentUser, db: DB) -> dict[str, Any]:
+    """The caller's team's registration: ``status`` approved, pending, refused, or null."""
+    team_id = require_participant(user, "has a registration")
+    with db() as s:
+        if s.get(Campaign, campaign_id) is None:
+            raise Forbidden(f"no campaign {campaign_id}")
+        status = registration_status(s, campaign_id, team_id)
+    return {
+        "campaign": campaign_id,
+        "registered": status is not None,
+        "status": None if status is None else status.value,
+    }
 
 
 class SystemBody(BaseModel):
