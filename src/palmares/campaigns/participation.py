@@ -13,6 +13,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from palmares.campaigns.audit import record
 from palmares.campaigns.invitations import admitted, redeem, signup_mode
+from palmares.campaigns.names import (
+    clean_card,
+    clean_name,
+    clean_text,
+    keyed,
+    look_alike,
+    unique_names,
+)
 from palmares.campaigns.service import Forbidden, authenticate, is_staff, require_participant
 from palmares.campaigns.spec import RegistrationStatus, SignupMode
 from palmares.core import InputError
@@ -157,17 +165,23 @@ def create_system(
     model_card: dict[str, Any] | None = None,
 ) -> int:
     now = datetime.now(UTC)
-    with db.begin() as session:
+    name = clean_name(name)
+    description = clean_text(description, "description", multiline=True, max_length=10_000)
+    card = clean_card(model_card or {})
+    with unique_names(), db.begin() as session:
         user = authenticate(session, token)
         team_id = require_participant(user, "can do this")
-        taken = session.scalar(select(System).where(System.team_id == team_id, System.name == name))
+        taken = look_alike(session, System, name, team_id)
         if taken is not None:
-            raise InputError(f"your team already has a system named {name!r}", field="name")
+            raise InputError(
+                f"your team already has a system named {taken!r} (or one that looks like it)",
+                field="name",
+            )
         system = System(
             team_id=team_id,
-            name=name,
+            **keyed(name),
             description=description,
-            model_card=model_card or {},
+            model_card=card,
             created_at=now,
         )
         session.add(system)

@@ -17,6 +17,7 @@ from palmares.campaigns.artifacts import Artifacts
 from palmares.campaigns.audit import record
 from palmares.campaigns.credentials import Vault
 from palmares.campaigns.leaderboard import ROUNDED_MIN_ITEMS, ROUNDING_STEP
+from palmares.campaigns.names import clean_name, clean_user_name, keyed, look_alike, unique_names
 from palmares.campaigns.quotas import reserve
 from palmares.campaigns.scoring import PUBLIC_SHARE, public_positions
 from palmares.campaigns.spec import CampaignSpec, RegistrationStatus, SignupMode, TaskEntry
@@ -227,20 +228,31 @@ def add_user(
         raise InputError(f"unknown role {role!r}; roles: {', '.join(ROLES)}", field="role")
     if role == "participant" and team is None:
         raise InputError("a participant belongs to a team: give --team", field="team")
+    name = clean_user_name(name)
+    team = None if team is None else clean_name(team, "team")
     token = "plm_" + secrets.token_urlsafe(32)
     now = datetime.now(UTC)
-    with db.begin() as session:
-        if session.scalar(select(User).where(User.name == name)) is not None:
-            raise InputError(f"user {name!r} already exists", field="name")
+    with unique_names(), db.begin() as session:
+        existing = look_alike(session, User, name)
+        if existing is not None:
+            raise InputError(
+                f"user {existing!r} already exists (or looks like {name!r})", field="name"
+            )
         team_id = None
         if team is not None:
             row = session.scalar(select(Team).where(Team.name == team))
-            if row is None:
-                row = Team(name=team)
+            if row is None:  # joining a team takes its exact name; a look-alike is refused
+                if look_alike(session, Team, team) is not None:
+                    raise InputError(
+                        f"team {look_alike(session, Team, team)!r} looks like {team!r}: "
+                        "give its exact name",
+                        field="team",
+                    )
+                row = Team(**keyed(team))
                 session.add(row)
                 session.flush()
             team_id = row.id
-        user = User(name=name, role=role, team_id=team_id, created_at=now)
+        user = User(**keyed(name), role=role, team_id=team_id, created_at=now)
         session.add(user)
         session.flush()
         session.add(Token(user_id=user.id, digest=_digest(token), created_at=now))
