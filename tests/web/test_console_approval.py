@@ -49,6 +49,7 @@ def test_console_approves_and_refuses(db_url: str, tmp_path: Path) -> None:  # n
         )
         assert done.status_code == 303
     assert "registration-pending" in alice.get("/campaigns/1/register").text
+    assert "registration-pending" in alice.get("/campaigns/1").text  # the campaign page too
     submit = alice.get("/campaigns/1/tasks/avis-fr/submit")
     assert "attente d&#39;approbation" in submit.text and 'name="kind"' not in submit.text
     refused = alice.post(

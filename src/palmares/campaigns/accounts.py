@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from palmares.campaigns import throttle
 from palmares.campaigns.audit import record
+from palmares.campaigns.invitations import admit
 from palmares.campaigns.names import clean_name, clean_user_name, keyed, look_alike, unique_names
 from palmares.campaigns.service import Forbidden, _digest, authenticate
 from palmares.core import InputError
@@ -69,6 +70,8 @@ def sign_up(
     per_hour: int = throttle.SIGNUPS_PER_HOUR,
     hours: float = 12.0,
     now: datetime | None = None,
+    challenge: str | None = None,
+    invitation: str | None = None,
 ) -> WebSession:
     """A participant's own account, with a new team of theirs, signed in at once: its session.
     Joining an existing team is done by an organiser (``palmares users add --team``): anyone
@@ -77,7 +80,12 @@ def sign_up(
     The attempt is counted against ``address``'s sign-up throttle (``per_hour``) before any
     name is looked up, whatever comes of it (a taken name too); refused by the throttle, or
     while the address is over its login limit, nothing is written
-    (:mod:`~palmares.campaigns.throttle`)."""
+    (:mod:`~palmares.campaigns.throttle`).
+
+    Signing up through ``challenge`` (or the plain page, ``None``) follows its sign-up mode
+    (:func:`~palmares.campaigns.invitations.admit`): closed refuses, invitation takes a fresh
+    ``invitation`` code and uses it in the same transaction (so guessing codes is throttled
+    like the rest)."""
     name, team = clean_user_name(name), clean_name(team, "team")
     check_password(password)
     now = now or datetime.now(UTC)
@@ -102,6 +110,7 @@ def sign_up(
                     created_at=now, password_hash=digest)  # fmt: skip
         session.add(user)
         session.flush()
+        admit(session, challenge, invitation, user.id, now)  # refused: nothing is kept
         record(session, name, "user.signup", {"name": name, "team": team}, now)
         return _new_session(session, user.id, hours, now)
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from palmares.campaigns import Forbidden, WebSession, create_system, log_in, log_out, sign_up
+from palmares.campaigns.invitations import server_signup_mode, signup_mode
+from palmares.campaigns.spec import SignupMode
 from palmares.campaigns.throttle import Throttled
 from palmares.core import InputError
 from palmares.store import System, Team, User
 from palmares.web.deps import DB, SettingsDep, client_address
+from palmares.web.errors import NotFound
 from palmares.web.pages._base import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -24,6 +27,8 @@ from palmares.web.pages._base import (
 )
 
 router = APIRouter()
+#: a challenge named in the sign-up page's address (``/signup?challenge=…``)
+Slug = Annotated[str | None, Query(max_length=100, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -88,11 +93,28 @@ def logout(seen: Protected, db: DB) -> Response:
     return response
 
 
+def _signup_mode(db: DB, settings: SettingsDep, challenge: str | None) -> SignupMode:
+    """How sign-up goes here: the server's switch first, then the challenge's mode (or, on the
+    plain page, the rule over every challenge)."""
+    if not settings.signup:
+        return SignupMode.CLOSED
+    with db() as session:
+        if challenge:
+            try:
+                return signup_mode(session, challenge)
+            except InputError:
+                raise NotFound(f"no challenge {challenge!r}") from None
+        return server_signup_mode(session)
+
+
 @router.get("/signup", response_class=HTMLResponse)
-def signup_page(request: Request, seen: ViewerDep, settings: SettingsDep) -> HTMLResponse:
+def signup_page(
+    request: Request, seen: ViewerDep, db: DB, settings: SettingsDep, challenge: Slug = None
+) -> HTMLResponse:
+    mode = _signup_mode(db, settings, challenge)
     return render(
-        request, seen, "signup.html", open=settings.signup, name="", team="", errors={},
-        error=None,
+        request, seen, "signup.html", open=mode is not SignupMode.CLOSED, mode=mode,
+        challenge=challenge or "", name="", team="", invitation="", errors={}, error=None,
     )  # fmt: skip
 
 
@@ -105,24 +127,28 @@ def signup(
     name: Annotated[str, Form()] = "",
     team: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
+    challenge: Annotated[str, Form(max_length=100)] = "",
+    invitation: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    if not settings.signup:
+    mode = _signup_mode(db, settings, challenge or None)
+    if mode is SignupMode.CLOSED:
         raise Forbidden("accounts are created by the organisers on this server")
+    again = {"open": True, "mode": mode, "challenge": challenge, "name": name, "team": team,
+             "invitation": invitation}  # fmt: skip
     try:
         made = sign_up(
             db, name, password, team, address=client_address(request),
             per_hour=settings.signup_per_hour, hours=settings.session_hours,
+            challenge=challenge or None, invitation=invitation or None,
         )  # fmt: skip
     except InputError as exc:
         return render(
-            request, seen, "signup.html", status=400, open=True, name=name, team=team,
+            request, seen, "signup.html", status=400, **again,
             errors={exc.field or "": exc.problem}, error=exc.problem,
         )  # fmt: skip
     except Throttled as exc:  # nothing was written
-        page = render(
-            request, seen, "signup.html", status=429, open=True, name=name, team=team,
-            errors={}, error=str(exc),
-        )  # fmt: skip
+        page = render(request, seen, "signup.html", status=429, **again, errors={},
+                      error=str(exc))  # fmt: skip
         page.headers["Retry-After"] = str(exc.retry_after_s)
         return page
     return _signed_in(seen, settings, made, "/")  # signed in at once

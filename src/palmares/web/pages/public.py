@@ -20,7 +20,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
-from palmares.campaigns import is_registered, progress, public_board_withheld
+from palmares.campaigns import (
+    is_registered,
+    progress,
+    public_board_withheld,
+    registration_status,
+)
 from palmares.campaigns.leaderboard import board_view, slice_board, slice_options
 from palmares.core import InputError
 from palmares.store import Campaign, CampaignTask, Challenge, Phase, Submission
@@ -219,6 +224,7 @@ def campaign_page(campaign_id: Id, request: Request, db: DB, seen: ViewerDep) ->
         ).all()
         team = seen.user.team_id if seen.user is not None else None
         registered = is_registered(s, campaign_id, team) if team is not None else None
+        registration = registration_status(s, campaign_id, team)
     tasks = [
         {"id": t.task_id, "version": t.task_version, "title": _title(t.spec_path, t.task_hash)}
         for t in entries
@@ -233,6 +239,7 @@ def campaign_page(campaign_id: Id, request: Request, db: DB, seen: ViewerDep) ->
         tasks=tasks,
         participant=team is not None,
         registered=registered,
+        registration=registration,
     )
 
 
