@@ -31,7 +31,7 @@ def prepare_references(items: ItemSet, kind: ValueKind) -> Any:
     if kind is ValueKind.PAIR:
         return None  # pairs are compared with each other, not with a reference
     convert = _REFERENCE_CONVERTERS[kind]
-    out = []
+    out: list[Any] = []
     for i, ref in enumerate(items.references):
         try:
             out.append(convert(ref))
@@ -42,7 +42,7 @@ def prepare_references(items: ItemSet, kind: ValueKind) -> Any:
     if kind is ValueKind.NUMBER:
         return np.asarray(out, dtype=np.float64)
     if kind is ValueKind.CHOICE:
-        return np.asarray(out, dtype=np.int64)
+        return ChoiceReferences.gather(out, items)
     return out
 
 
@@ -81,10 +81,42 @@ def _relevance(value: Any) -> dict[str, float]:
     raise ValueError(f"is not a list of relevant ids or a mapping id → relevance: {value!r}")
 
 
-def _choice_index(value: Any) -> int:
+def _choice_index(value: Any) -> tuple[int, dict[str, Any]]:
+    """(index of the right choice, metric fields) of an answer given as its index or as
+    ``{"answer": index, name: value, …}`` (what the multiple_choice protocol makes of it)."""
+    fields: dict[str, Any] = {}
+    if isinstance(value, dict):
+        fields = {k: v for k, v in value.items() if k != "answer"}
+        value = value.get("answer")
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError(f"is not the index of a choice: {value!r}")
-    return value
+    return value, fields
+
+
+@dataclass(frozen=True)
+class ChoiceReferences:
+    """The right choice of each item and the items' metric fields (name → one value per item,
+    see :class:`~palmares.metrics.ChoiceData`)."""
+
+    answers: NDArray[np.int64]
+    fields: dict[str, list[Any]]
+
+    @classmethod
+    def gather(cls, refs: list[tuple[int, dict[str, Any]]], items: ItemSet) -> ChoiceReferences:
+        """Every item must give the same metric fields as the first one."""
+        names = sorted(refs[0][1]) if refs else []
+        for i, (_, fields) in enumerate(refs):
+            if sorted(fields) != names:
+                raise InputError(
+                    f"metric fields {sorted(fields)} where the first item has {names}: every "
+                    "item's answer gives the same ones",
+                    field="reference",
+                    **items.where(i),
+                )
+        return cls(
+            answers=np.asarray([a for a, _ in refs], dtype=np.int64),
+            fields={name: [f[name] for _, f in refs] for name in names},
+        )
 
 
 _REFERENCE_CONVERTERS = {
@@ -113,7 +145,7 @@ def metric_data(refs: Any, predictions: Predictions, kind: ValueKind, language: 
     return RankingData(refs=refs, preds=pylist)
 
 
-def _choice_data(refs: NDArray[np.int64], preds: list[dict[str, list[float]]]) -> ChoiceData:
+def _choice_data(refs: ChoiceReferences, preds: list[dict[str, list[float]]]) -> ChoiceData:
     """Per-choice scores ``{"logliks": [...], "chars": [...], "tokens": [...]}`` as padded
     arrays (missing choices get a log-likelihood of -inf: never chosen)."""
     width = max((len(p["logliks"]) for p in preds), default=1)
@@ -122,7 +154,9 @@ def _choice_data(refs: NDArray[np.int64], preds: list[dict[str, list[float]]]) -
     for i, p in enumerate(preds):
         k = len(p["logliks"])
         logliks[i, :k], chars[i, :k], tokens[i, :k] = p["logliks"], p["chars"], p["tokens"]
-    return ChoiceData(refs=refs, logliks=logliks, chars=chars, tokens=tokens)
+    return ChoiceData(
+        refs=refs.answers, logliks=logliks, chars=chars, tokens=tokens, item_fields=refs.fields
+    )
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+from palmares.core import InputError
 
 
 @dataclass(frozen=True)
@@ -64,15 +68,34 @@ class ChoiceData:
     Arrays have shape ``(n, max_choices)``; items with fewer choices are padded with ``-inf``
     log-likelihoods (never chosen). ``chars`` and ``tokens`` are each choice's length, for the
     length-normalised scores. ``refs[i]`` is the index of the right choice.
+
+    ``item_fields`` are the items' *metric fields*: per-item values that a metric needs besides
+    the answer (BBQ's role of each choice), one sequence per name aligned with ``refs``. They
+    come with the reference (an answer given as ``{"answer": …, name: value, …}``, see
+    ``docs/tasks.md``), so no system sees them: not in a prompt, not among the inputs of a
+    hidden split. A metric that needs one reads it with :meth:`item_field`.
     """
 
     refs: NDArray[np.int64]
     logliks: NDArray[np.float64]
     chars: NDArray[np.float64]
     tokens: NDArray[np.float64]
+    item_fields: Mapping[str, Sequence[Any]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return int(self.refs.size)
+
+    def item_field(self, name: str, needed_by: str) -> Sequence[Any]:
+        """The metric field ``name`` of every item; an :class:`InputError` naming the metric
+        ``needed_by`` when the items have none."""
+        values = self.item_fields.get(name)
+        if values is None:
+            given = ", ".join(sorted(self.item_fields)) or "none"
+            raise InputError(
+                f"metric {needed_by!r} needs the metric field {name!r} of every item, given "
+                f'with its answer ({{"answer": ..., "{name}": ...}}); these items have: {given}'
+            )
+        return values
 
 
 @dataclass(frozen=True)

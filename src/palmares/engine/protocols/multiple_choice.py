@@ -3,6 +3,13 @@
 One request per item holds the context and every choice, so that a backend evaluates the context
 once and reuses it for each choice. Empty choices (some translated datasets have them) are left
 out; the answer may be given as the choice's index, its text, or its letter (A, B, …).
+
+An answer may also be a mapping ``{"answer": <index, letter or text>, name: value, …}``: the
+other keys are the item's *metric fields*, values that a metric needs besides the answer (BBQ's
+role of each choice). They are part of the reference, so they are never inputs: no template sees
+them (unless it shows ``{{ reference }}``, the answer itself) and a hidden split's downloaded
+inputs do not hold them. The scored items keep them next to the answer's index, and the engine
+hands them to the metrics (``ChoiceData.item_fields``).
 """
 
 from __future__ import annotations
@@ -51,7 +58,7 @@ class MultipleChoice(ModelProtocol):
     def answer_index(self, items: ItemSet, i: int) -> int:
         """Index of the right choice among the non-empty ones."""
         choices = self._choices(items, i)
-        answer = items.references[i]
+        answer, _ = self._answer(items, i)
         way = self.spec.answer_is
         texts = [t for _, t in choices]
         kept = [j for j, _ in choices]
@@ -79,6 +86,20 @@ class MultipleChoice(ModelProtocol):
             field=self.spec.answer_field,
             **items.where(i),
         )
+
+    def _answer(self, items: ItemSet, i: int) -> tuple[Any, dict[str, Any]]:
+        """The answer of item ``i`` and its metric fields (none unless given as a mapping)."""
+        answer = items.references[i]
+        if not isinstance(answer, dict):
+            return answer, {}
+        if "answer" not in answer:
+            raise InputError(
+                'an answer given as a mapping names the right choice under "answer": '
+                f"got the keys {sorted(answer)}",
+                field=self.spec.answer_field,
+                **items.where(i),
+            )
+        return answer["answer"], {str(k): v for k, v in answer.items() if k != "answer"}
 
     def _context(self, items: ItemSet, i: int) -> str:
         return self.render("context", self.spec.context, item_fields(items, i), items.where(i))
@@ -116,7 +137,27 @@ class MultipleChoice(ModelProtocol):
         }
 
     def scored_items(self, items: ItemSet) -> ItemSet:
-        answers = [self.answer_index(items, i) for i in range(len(items))]
+        """References as the right choice's index, or ``{"answer": index, **metric fields}``
+        where the answer came with metric fields."""
+        # a metric names the metric fields it reads in its class attribute ``item_fields``
+        needed = {
+            name: metric.label
+            for metric in self.task.metrics()
+            for name in getattr(metric, "item_fields", ())
+        }
+        answers: list[Any] = []
+        for i in range(len(items)):
+            index = self.answer_index(items, i)
+            fields = self._answer(items, i)[1]
+            missing = sorted(set(needed) - set(fields))
+            if missing:
+                raise InputError(
+                    f"metric {needed[missing[0]]!r} needs the metric field {missing[0]!r}, "
+                    f'given with the answer: {{"answer": ..., "{missing[0]}": ...}}',
+                    field=self.spec.answer_field,
+                    **items.where(i),
+                )
+            answers.append({"answer": index, **fields} if fields else index)
         return dataclasses.replace(items, references=answers)
 
     def describe(self) -> dict[str, Any]:
