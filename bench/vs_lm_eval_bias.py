@@ -44,6 +44,7 @@ from scipy import stats
 
 # the pack's own BBQ categories and derivation of the roles: both sides read the same items
 from palmares.packs.fr.bias import CATEGORIES as BBQ_CATEGORIES
+from palmares.packs.fr.bias import ROLES as BBQ_ROLES
 from palmares.packs.fr.bias import item as bbq_item
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -331,9 +332,19 @@ def compare_bbq(ours: dict, peer: dict, tokens: dict, work: Path) -> list[tuple[
     items = peer["items"]
     ids = [it["id"] for it in items]
     assert sorted(ids) == sorted(ours["items"]) == sorted(records), "different BBQ items"
-    rows = {i: bbq_item(records[i]) for i in ids}  # Palmarès's roles: [biased, other, unknown]
+    # Palmarès keeps BBQ's source order and names each choice's role in the answer; the
+    # comparison below reads them in role order: [biased, other, unknown]
+    source = {i: bbq_item(records[i]) for i in ids}
+    order = {i: [source[i]["answer"]["roles"].index(r) for r in BBQ_ROLES] for i in ids}
+    rows = {
+        i: {
+            "choices": [source[i]["choices"][k] for k in order[i]],
+            "answer": order[i].index(int(source[i]["answer"]["answer"])),
+        }
+        for i in ids
+    }
     ref = np.array([rows[i]["answer"] for i in ids])
-    p_ll = np.array([ours["items"][i]["prediction"]["logliks"] for i in ids])
+    p_ll = np.array([[ours["items"][i]["prediction"]["logliks"][k] for k in order[i]] for i in ids])
     p_pred = np.argmax(p_ll, axis=1)
 
     def role(i: str, text: str) -> int:

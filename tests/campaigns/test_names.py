@@ -155,3 +155,13 @@ def test_concurrent_look_alikes_leave_one(db: sessionmaker[Session]) -> None:
     assert outcomes.count("created") == 1, outcomes
     with db() as s:
         assert len(s.scalars(select(Team)).all()) == 1
+
+
+def test_names_made_before_the_keys_are_compared_too(db: sessionmaker[Session]) -> None:
+    """Rows from before migration 0012 have no keys (the store does not compute them): their
+    names are compared in Python."""
+    with db.begin() as s:
+        s.add(Team(name="Ancienne équipe"))
+    with pytest.raises(InputError, match="Ancienne"):
+        sign_up(db, "gina", PASSWORD, "ancienne \u00e9quipe")
+    sign_up(db, "gina", PASSWORD, "Nouvelle équipe")

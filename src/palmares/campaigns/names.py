@@ -161,12 +161,21 @@ def look_alike(
 ) -> str | None:
     """The existing name of ``model`` (a user, team, or the team's system) that ``name`` would
     be confused with — the same key — or None. The unique key column settles races."""
-    folded, cased = name_keys(name)
+    keys = name_keys(name)
+    folded, cased = keys
     same = (model.name_key == folded) | (model.name_key_cased == cased) | (model.name == name)
     query = select(model.name).where(same)
+    legacy = select(model.name).where(model.name_key.is_(None))  # made before migration 0012
     if model is System:
         query = query.where(System.team_id == team_id)
-    return session.scalar(query.limit(1))
+        legacy = legacy.where(System.team_id == team_id)
+    found = session.scalar(query.limit(1))
+    if found is not None:
+        return found
+    for old in session.scalars(legacy):
+        if any(a == b for a, b in zip(name_keys(old), keys, strict=True)):
+            return old
+    return None
 
 
 def clean_card(card: dict[str, Any]) -> dict[str, Any]:

@@ -70,7 +70,9 @@ def _choices(task: Task, split: str) -> tuple[list[str], list[int], list[int]]:
     assert isinstance(protocol, MultipleChoiceSpec) and protocol.choices_field is not None
     items = task.items(split)
     widths = [len(choices) for choices in items.inputs[protocol.choices_field]]
-    return list(items.ids), widths, [int(r) for r in items.references]
+    # an answer may carry metric fields beside it (BBQ's roles): {"answer": i, ...}
+    answers = [r["answer"] if isinstance(r, dict) else r for r in items.references]
+    return list(items.ids), widths, [int(a) for a in answers]
 
 
 def baseline_predictions(task: Task, split: str, train: str, kind: str, out: Path) -> Path:

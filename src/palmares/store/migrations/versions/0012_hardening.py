@@ -60,7 +60,8 @@ def upgrade() -> None:
         with op.batch_alter_table(table, schema=None) as batch_op:
             for column in ("name_key", "name_key_cased"):
                 batch_op.add_column(sa.Column(column, sa.String(length=400), nullable=True))
-    _fill_name_keys()
+    # rows made before this revision keep empty keys: campaigns.names compares their names
+    # in Python (the store may not import the campaigns layer)
     for table in ("users", "teams"):
         with op.batch_alter_table(table, schema=None) as batch_op:
             for column in ("name_key", "name_key_cased"):
@@ -68,27 +69,6 @@ def upgrade() -> None:
     with op.batch_alter_table("systems", schema=None) as batch_op:
         for column in ("name_key", "name_key_cased"):
             batch_op.create_unique_constraint(f"uq_systems_team_{column}", ["team_id", column])
-
-
-def _fill_name_keys() -> None:
-    """Existing names get their key; a name whose key another row already holds keeps none
-    (it stays as it was; new look-alikes of either are refused)."""
-    from palmares.campaigns.names import name_keys
-
-    bind = op.get_bind()
-    for table, scope in (("users", None), ("teams", None), ("systems", "team_id")):
-        columns = "id, name" + (f", {scope}" if scope else "")
-        seen: set[tuple[object, str]] = set()
-        for row in bind.execute(sa.text(f"SELECT {columns} FROM {table} ORDER BY id")):
-            keys = name_keys(row[1])
-            owner = row[2] if scope else None
-            if any((owner, key) in seen for key in keys):
-                continue
-            seen.update((owner, key) for key in keys)
-            bind.execute(
-                sa.text(f"UPDATE {table} SET name_key = :a, name_key_cased = :b WHERE id = :id"),
-                {"a": keys[0], "b": keys[1], "id": row[0]},
-            )
 
 
 def downgrade() -> None:
