@@ -13,7 +13,10 @@ from __future__ import annotations
 import logging
 import math
 import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 import traceback
@@ -44,6 +47,8 @@ log = logging.getLogger(__name__)
 
 #: test hook (fault injection): seconds a worker pauses after claiming a job
 PAUSE_ENV = "PALMARES_FAULT_WORKER_PAUSE"
+#: test hook (fault injection): a worker process (``serve``'s) that claims a job segfaults
+CRASH_ENV = "PALMARES_FAULT_WORKER_CRASH"
 
 
 def worker_name() -> str:
@@ -86,6 +91,8 @@ def run_one(
         pause = float(os.environ.get(PAUSE_ENV, "0") or 0)
         if pause:
             time.sleep(pause)
+        if os.environ.get(CRASH_ENV) and os.environ.get(_CHILD_ENV):
+            _segfault()
         _process(db, artifacts, job_id, worker, clock, kept)
     finally:
         stop.set()
@@ -279,3 +286,105 @@ def run_forever(
             log.warning("database unavailable (%s), retrying in %.1f s", exc.orig, backoff)
             time.sleep(backoff)
             backoff = min(backoff * 2, 5.0)
+
+
+# --- worker processes (``palmares serve``) ------------------------------------------------------
+
+#: set in the environment of a worker process started by :class:`WorkerProcesses`
+_CHILD_ENV = "PALMARES_WORKER_CHILD"
+_CHILD_CODE = "from palmares.campaigns.worker import child_main; child_main()"
+
+
+def _segfault() -> None:
+    import ctypes
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # no core file
+    ctypes.string_at(0)  # reads address 0: SIGSEGV, as a crash in native code would
+
+
+class WorkerProcesses:
+    """``palmares serve``'s workers, each a process of its own, restarted when it dies.
+
+    Scoring runs native parsers (pyarrow) and models on submitted files: a crash there takes
+    one worker process down, never the web server; its job's lease runs out and the job is
+    claimed again (at most ``max_attempts`` times). A worker process ends with the server: it
+    reads a pipe from it and exits when the pipe closes, however the server ended. The database
+    URL goes through the environment, not the command line (``ps`` shows that to everyone).
+    """
+
+    def __init__(
+        self, count: int, db_url: str, artifacts: str, *, lease_s: float = 30.0,
+        restart_s: float = 1.0,
+    ) -> None:  # fmt: skip
+        self.count, self.db_url, self.artifacts, self.lease_s = count, db_url, artifacts, lease_s
+        self.restart_s = restart_s
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.restarts = 0
+        self._stop = threading.Event()
+        self._watch: threading.Thread | None = None
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        env = {**os.environ, "PALMARES_DB": self.db_url, _CHILD_ENV: str(os.getpid())}
+        command = [sys.executable, "-c", _CHILD_CODE, self.artifacts, str(self.lease_s)]
+        return subprocess.Popen(command, stdin=subprocess.PIPE, env=env)
+
+    def start(self) -> None:
+        self.procs = [self._spawn() for _ in range(self.count)]
+        self._watch = threading.Thread(target=self._supervise, name="workers", daemon=True)
+        self._watch.start()
+
+    def _supervise(self) -> None:
+        started = [time.monotonic()] * len(self.procs)
+        waits = [self.restart_s] * len(self.procs)
+        while not self._stop.wait(0.2):
+            for i, proc in enumerate(self.procs):
+                code = proc.poll()
+                if code is None:
+                    continue
+                how = f"signal {signal.Signals(-code).name}" if code < 0 else f"status {code}"
+                # one that dies soon after starting, again and again, waits longer each time
+                lived = time.monotonic() - started[i]
+                waits[i] = self.restart_s if lived > 60 else min(waits[i] * 2, 30.0)
+                log.error("worker process %s ended (%s): restarted", proc.pid, how)
+                if self._stop.wait(waits[i]):
+                    return
+                self.procs[i] = self._spawn()
+                started[i] = time.monotonic()
+                self.restarts += 1
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        self._stop.set()
+        if self._watch is not None:
+            self._watch.join()
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+        deadline = time.monotonic() + timeout_s
+        for proc in self.procs:
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            if proc.stdin is not None:
+                proc.stdin.close()
+
+
+def child_main() -> None:
+    """A worker process of :class:`WorkerProcesses`: ``argv`` is the artifacts folder and the
+    lease; the database is ``$PALMARES_DB`` (migrated by the server before it started this)."""
+    from palmares.store import open_engine, sessions
+
+    logging.basicConfig(level=logging.INFO, format="worker %(process)d: %(message)s")
+    artifacts, lease_s = sys.argv[1], float(sys.argv[2])
+
+    def orphaned() -> None:  # the server's end of the pipe closed: it has ended
+        sys.stdin.buffer.read()
+        os._exit(0)
+
+    threading.Thread(target=orphaned, daemon=True).start()
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))  # a claimed job's lease runs out
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the server, which stops this
+    run_forever(sessions(open_engine(os.environ["PALMARES_DB"])), Artifacts(artifacts),
+                lease_s=lease_s)  # fmt: skip

@@ -164,7 +164,12 @@ def worker(db_url: str | None, artifacts: str, lease: float, once: bool) -> None
 @click.option("--artifacts", default="artifacts", type=click.Path(file_okay=False))
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", type=int, default=8000)
-@click.option("--workers", type=int, default=1, help="in-process workers (0: web only)")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=1,
+    help="worker processes beside the web server, each restarted if it dies (0: web only)",
+)
 @click.option(
     "--processes",
     type=click.IntRange(min=1),
@@ -188,11 +193,10 @@ def serve(
     processes: int,
     trusted_proxies: str | None,
 ) -> None:
-    """Run the HTTP API (and, by default, one worker in the same process)."""
-    import threading
-
+    """Run the HTTP API (and, by default, one worker in a process of its own)."""
     import uvicorn
 
+    from palmares.campaigns.worker import WorkerProcesses
     from palmares.web import Settings, create_app
 
     url = db_url or os.environ.get("PALMARES_DB", "sqlite:///palmares.db")
@@ -207,17 +211,21 @@ def serve(
         os.environ["PALMARES_TRUSTED_PROXIES"] = trusted_proxies
     if processes == 1:
         app = create_app(Settings(db=url, artifacts=artifacts))
-        db = app.state.db
     else:  # each process builds the app from these settings; this one migrates once, first
         os.environ.update(PALMARES_DB=url, PALMARES_ARTIFACTS=artifacts)
-        db = _db(url)
-    for _ in range(workers):
-        threading.Thread(target=run_forever, args=(db, Artifacts(artifacts)), daemon=True).start()
-    if processes == 1:
-        uvicorn.run(app, **options)
-    else:
-        uvicorn.run("palmares.web:app_from_environment", factory=True, workers=processes,
-                    **options)  # fmt: skip
+        _db(url)
+    # workers in processes of their own (migrated above): a crash while scoring (native code
+    # reading a submitted file, a model) ends that process, which is restarted, never the server
+    pool = WorkerProcesses(workers, url, artifacts)
+    pool.start()
+    try:
+        if processes == 1:
+            uvicorn.run(app, **options)
+        else:
+            uvicorn.run("palmares.web:app_from_environment", factory=True, workers=processes,
+                        **options)  # fmt: skip
+    finally:
+        pool.stop()
 
 
 def _submit_remote(server: str, token: str, campaign_id: int, task_id: str, file: str) -> None:

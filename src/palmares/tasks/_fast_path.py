@@ -3,11 +3,17 @@
 It gives up (returns None) on anything unusual, and ``predictions.read_predictions`` then takes
 the exact path, which names the line and field of the first problem. Both must agree on every
 file they accept: ``tests/test_bad_input.py`` checks it case by case.
+
+pyarrow never sees input the exact path would refuse, nor input that is costly for it: the
+bounds below are checked on the raw bytes first, and a file over any of them goes straight to
+the exact path, which refuses it (naming its line) or reads it in plain Python.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,6 +28,27 @@ from palmares.core import ValueKind
 from palmares.tasks._id_index import IdIndex
 
 PROBA_PREFIX = "probabilities."
+
+#: JSON Lines: the most opening brackets (``[`` and ``{``, inside strings or not) a line may hold
+#: for pyarrow to parse it. Its JSON reader recurses once per level of nesting, on the C stack:
+#: measured on pyarrow 26.0.1 (Linux x86-64, 8 MiB stack), a line ``{"id": [[[…]]]}`` nested
+#: 16,800 deep parses (in minutes: the time grows with the square of the depth, 5 s at 5,000,
+#: 26 s at 10,000, 83 s at 14,000) and one nested 16,900 deep kills the process at once
+#: (SIGSEGV), in the main thread as in another; a table nested 10,000 deep also crashes when
+#: its schema is printed. A predictions
+#: line needs at most 5 (per-choice scores); brackets inside strings only make the count larger,
+#: so it bounds the real depth.
+MAX_FAST_DEPTH = 64
+#: JSON Lines: the longest line pyarrow is given (bytes), its block size: a longer object would
+#: straddle two blocks, which pyarrow refuses anyway
+MAX_FAST_LINE = 1 << 20
+#: fields (keys, at any depth) of the first line of JSON Lines, and columns of a CSV header: the
+#: fast path fixes the schema to them. pyarrow's memory grows with columns × rows: given its way,
+#: 10,000 lines with a key of their own each (420 kB) took 1.5 GB and 16 s, and a CSV header of
+#: 131,000 empty names (262 kB) 1.1 GB
+MAX_FAST_FIELDS = 64
+#: bytes scanned at a time for the bounds (the temporaries stay small)
+_SCAN_CHUNK = 16 << 20
 
 
 @dataclass(frozen=True)
@@ -101,11 +128,63 @@ _ARROW_KINDS = {
 }
 
 
+def line_ends(buf: pa.Buffer) -> np.ndarray | None:
+    """Where the lines of JSON Lines ``buf`` end (the offsets of its LFs), when every line is
+    within :data:`MAX_FAST_LINE` bytes and :data:`MAX_FAST_DEPTH` opening brackets; None
+    otherwise. Vectorised: two comparisons per byte, then a search per bracket."""
+    data = np.frombuffer(buf, dtype=np.uint8)
+    ends_parts, opens_parts = [], []
+    for start in range(0, data.size, _SCAN_CHUNK):
+        part = data[start : start + _SCAN_CHUNK]
+        ends_parts.append(np.flatnonzero(part == 0x0A) + start)
+        opens_parts.append(np.flatnonzero((part | 0x20) == 0x7B) + start)  # "[" 5B, "{" 7B
+    ends = np.concatenate(ends_parts) if ends_parts else np.zeros(0, np.int64)
+    bounds = np.concatenate(([-1], ends, [data.size]))
+    if int(np.diff(bounds).max()) - 1 > MAX_FAST_LINE:
+        return None
+    opens = np.concatenate(opens_parts) if opens_parts else np.zeros(0, np.int64)
+    if opens.size > MAX_FAST_DEPTH:
+        line = np.searchsorted(ends, opens)  # the line of each bracket
+        if bool(np.any(line[MAX_FAST_DEPTH:] == line[:-MAX_FAST_DEPTH])):
+            return None  # one line holds more than MAX_FAST_DEPTH of them
+    return ends
+
+
+def _fields(t: pa.DataType) -> int:
+    return sum(1 + _fields(t.field(i).type) for i in range(t.num_fields))
+
+
+def _first_line_schema(body: pa.Buffer, ends: np.ndarray, kind: ValueKind) -> pa.Schema | None:
+    """The schema of the first line, to which the whole file is then held (a key it does not
+    have, or a value of another type, makes pyarrow give up): at most MAX_FAST_FIELDS fields."""
+    first = body.slice(0, int(ends[0]) if ends.size else body.size).to_pybytes()
+    if first.count(b":") > MAX_FAST_FIELDS:  # each key has one
+        return None
+    try:
+        schema = pajson.read_json(pa.BufferReader(first)).schema
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if sum(1 + _fields(f.type) for f in schema) > MAX_FAST_FIELDS:
+        return None
+    at = schema.get_field_index("prediction")
+    if kind is ValueKind.NUMBER and at >= 0 and pa.types.is_integer(schema.field(at).type):
+        schema = schema.set(at, pa.field("prediction", pa.float64()))  # 2 here, 2.5 further on
+    return schema
+
+
 def fast_jsonl(
     buf: pa.Buffer, second: SecondCore, index: IdIndex, kind: ValueKind
 ) -> pa.Array | None:
+    body = _without_bom(buf)
+    ends = line_ends(body)
+    if ends is None:
+        return None  # nested deeply or long lines: the exact path says where
+    schema = _first_line_schema(body, ends, kind)
+    if schema is None:
+        return None
+    options = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="error")
     try:
-        table = pajson.read_json(pa.BufferReader(_without_bom(buf)))
+        table = pajson.read_json(pa.BufferReader(body), parse_options=options)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
     if not _names_are_utf8(table):
@@ -154,22 +233,45 @@ def fast_delimited(
     body = _without_bom(buf)
     if _without_bom(body).size != body.size:
         return None  # pyarrow would skip a second BOM too, which the exact path keeps
+    header = _csv_header(body, delimiter)
+    if header is None or len(header) > MAX_FAST_FIELDS or len(set(header)) != len(header):
+        return None
     try:
         table = pacsv.read_csv(
             pa.BufferReader(body),
             parse_options=pacsv.ParseOptions(delimiter=delimiter),
             convert_options=pacsv.ConvertOptions(
-                column_types={"id": pa.string(), "prediction": pa.string()},
+                column_types={name: pa.string() for name in header},  # as the exact path reads
                 strings_can_be_null=False,
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    if not _names_are_utf8(table):
+    if not _names_are_utf8(table) or table.column_names != header:
         return None
+    limit = csv.field_size_limit()
+    for column in table.columns:  # the csv module refuses a field over its limit (128 kB)
+        longest = pc.max(pc.binary_length(column)).as_py()
+        if longest is not None and longest >= limit:
+            return None
     second.start()
     values = _fast_csv_columns(table, index, kind, second)
     return values if values is not None and second.result().utf8 else None
+
+
+def _csv_header(body: pa.Buffer, delimiter: str) -> list[str] | None:
+    """The header as the csv module reads it (from at most its field limit of bytes): its
+    names fix the columns pyarrow makes; None when it does not end within those bytes."""
+    head = body.slice(0, min(body.size, csv.field_size_limit())).to_pybytes()
+    text = head.decode("utf-8", errors="replace")
+    stream = io.StringIO(text, newline="")
+    try:
+        header = next(csv.reader(stream, delimiter=delimiter))
+    except (StopIteration, csv.Error):
+        return None
+    if body.size > len(head) and stream.tell() >= len(text):
+        return None  # the header may go on past what was read
+    return header
 
 
 def _fast_csv_columns(

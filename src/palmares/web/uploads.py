@@ -6,11 +6,19 @@ service, which checks it all before counting anything.
 
 The body as a whole was already held to a limit while it streamed in
 (:mod:`palmares.web.limits`); here each kind of file is held to its own.
+
+The upload lives in a temporary folder removed when the request ends, whatever the outcome. A
+process that cannot remove it (killed, or crashed in native code) left it named after its pid:
+the next server process to receive an upload removes the folders of processes that are gone.
 """
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
 import tempfile
+import threading
 import unicodedata
 import zlib
 from pathlib import Path
@@ -25,6 +33,10 @@ from palmares.web.limits import MB, TooLarge
 from palmares.web.settings import Settings
 
 CHUNK = 1 << 20
+#: the temporary folders of uploads: ``palmares-upload-<pid>-<random>``
+PREFIX = "palmares-upload-"
+_ORPHAN = re.compile(rf"{PREFIX}(\d+)-[a-z0-9_]+")
+_swept = threading.Event()
 #: how much of a file is looked at to recognise what it is
 HEAD = 64 * 1024
 GZIP = b"\x1f\x8b"
@@ -73,7 +85,8 @@ def receive(
         raise InputError(f"a {kind} submission uploads a file", field="file")
     name = shown_name(filename)  # errors name the file as sent, never a server path
     megabytes = settings.max_model_mb if kind == "model_file" else settings.max_upload_mb
-    with tempfile.TemporaryDirectory(prefix="palmares-upload-") as folder:
+    sweep_orphans()
+    with tempfile.TemporaryDirectory(prefix=f"{PREFIX}{os.getpid()}-") as folder:
         # the server's own name: the sent one may be '..', empty, too long or hold a NUL
         if kind == "predictions":
             local = Path(folder) / f"upload{_suffix(filename or '')}"
@@ -94,6 +107,43 @@ def receive(
             if exc.file is not None and exc.file.startswith(folder):
                 exc.file = name
             raise
+
+
+def sweep_orphans(*, again: bool = False) -> list[str]:
+    """Remove the upload folders that processes gone since left behind (once per process,
+    unless ``again``); the names removed. A folder of a live process, or another user's, stays."""
+    if _swept.is_set() and not again:
+        return []
+    _swept.set()  # two requests sweeping at once is harmless
+    removed = []
+    root = tempfile.gettempdir()
+    try:
+        entries = list(os.scandir(root))
+    except OSError:
+        return []
+    for entry in entries:
+        found = _ORPHAN.fullmatch(entry.name)
+        if found is None or int(found.group(1)) == os.getpid():
+            continue
+        try:
+            if not entry.is_dir(follow_symlinks=False) or entry.stat().st_uid != os.getuid():
+                continue
+        except OSError:
+            continue
+        if not _alive(int(found.group(1))):
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(entry.name)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # another user's process, or a number no process has: left alone
+    return True
 
 
 def shown_name(filename: str | None) -> str:
