@@ -9,17 +9,20 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test lint bench bench-load bench-lm-eval bench-lm-eval-bias clean
 
-$(STAMP): pyproject.toml
+# The project's own .venv is reinstalled when pyproject.toml changes; a VENV given from outside
+# (make demo VENV=/elsewhere/.venv) is set up only when it has no stamp yet, never reinstalled.
+$(STAMP): $(if $(filter file,$(origin VENV)),pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 	touch $(STAMP)
 
 ## make demo: build the demo challenge (real model runs, baselines, two campaigns) and serve it
 DEMO_PORT ?= 8000
+DEMO_FOLDER ?= runs/demo
 # real-data tasks join the demo when a local copy of the public data is found
 DEMO_DATA ?= $(firstword $(PALMARES_DATA_DIR) $(wildcard ../shared/data))
 demo: $(STAMP)
-	$(VENV)/bin/palmares demo --folder runs/demo --port $(DEMO_PORT) $(if $(DEMO_DATA),--data-dir $(DEMO_DATA))
+	$(VENV)/bin/palmares demo --folder $(DEMO_FOLDER) --port $(DEMO_PORT) $(if $(DEMO_DATA),--data-dir $(DEMO_DATA))
 
 ## make lint: ruff (style, imports) and mypy (strict on the pure core, metrics and stats)
 lint: $(STAMP)

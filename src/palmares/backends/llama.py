@@ -9,12 +9,20 @@ Tokenisation follows lm-evaluation-harness: trailing spaces of the context move 
 continuation, and a continuation's tokens are those of ``context + continuation`` after the
 context's own tokens, so that scores are comparable with the peer's. An empty context starts from
 the model's BOS token (EOS for models without BOS, as lm-eval does).
+
+llama.cpp's own log (model loading, KV cache set-up: « llama_kv_cache_iswa: using full-size SWA
+cache … », some of it at error level although nothing is wrong) goes through its log callback,
+which ``verbose=False`` does not silence: :func:`route_llama_log` sends it where
+``$PALMARES_LLAMA_LOG`` says — unset or empty: nowhere; ``stderr``: the terminal (``palmares
+--verbose``); anything else: a file it is appended to.
 """
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import os
+import sys
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -25,6 +33,35 @@ from palmares.backends._llama_scoring import Encoded, ScoringContext
 from palmares.backends._options import missing_extra, option_int, reject_unknown
 from palmares.core import InputError
 from palmares.core.requests import BackendError, GenerateRequest, Generation, LoglikRequest
+
+#: where llama.cpp's log goes: unset or empty (nowhere), ``stderr``, or a file appended to
+LOG_ENV = "PALMARES_LLAMA_LOG"
+_log_callback: list[Any] = []  # the installed ctypes callback, kept alive (llama.cpp holds it)
+
+
+def route_llama_log(llama_cpp: Any) -> bool:
+    """Install the log callback of llama.cpp (process-wide) that follows ``$PALMARES_LLAMA_LOG``
+    as it is now (re-read at each model load); whether the log goes to the terminal."""
+    target = os.environ.get(LOG_ENV, "").strip()
+
+    def write(level: int, text: bytes, user_data: Any) -> None:
+        if not target:
+            return
+        line = text.decode("utf-8", "replace")
+        try:
+            if target == "stderr":
+                sys.stderr.write(line)
+                sys.stderr.flush()
+            else:
+                with open(target, "a", encoding="utf-8") as fh:
+                    fh.write(line)
+        except OSError:  # a log that cannot be written never stops a run
+            pass
+
+    callback = llama_cpp.llama_log_callback(write)
+    llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
+    _log_callback[:] = [callback]
+    return target == "stderr"
 
 
 @cache
@@ -50,12 +87,13 @@ class LlamaBackend(Backend):
         self.threads, self.n_ctx, self.group = threads, n_ctx, group
         self._lib = llama_cpp.llama_cpp
         self._version = llama_cpp.__version__
+        verbose = route_llama_log(llama_cpp)
         self.llm = llama_cpp.Llama(
             model_path=str(path),
             n_ctx=n_ctx,
             n_threads=threads,
             n_threads_batch=threads,
-            verbose=False,
+            verbose=verbose,  # else llama-cpp-python hides the loading log from the callback
         )
         self._scoring: ScoringContext | None = None
         stat = path.stat()

@@ -37,6 +37,7 @@ from palmares.store import (
 )
 from palmares.tasks import Task, load_task, read_predictions
 from palmares.tasks._yaml import read_yaml, validate_model
+from palmares.tasks.packs import resolve_task
 
 ROLES = ("admin", "organiser", "participant", "auditor")
 #: the roles that see every team's submissions and the private parts before a phase ends
@@ -61,14 +62,19 @@ def create_campaign(
     base: str | Path | None = None,
 ) -> int:
     """Create the campaign of ``path`` (and its challenge if new); returns the campaign's id.
-    Its task and rules paths start from ``base`` (default: the campaign file's folder)."""
+    Its task and rules paths start from ``base`` (default: the campaign file's folder); a task
+    may also be a pack task id (``culture-fr``)."""
     path = Path(path)
     root = path.parent if base is None else Path(base)
     spec = load_campaign_spec(path)
     now = now or datetime.now(UTC)
     tasks = []
     for i, entry in enumerate(spec.tasks):
-        task = load_task(root / entry.task)
+        try:  # a task file (relative to the root) or a pack task id
+            task_file = resolve_task(entry.task, root)
+        except InputError as exc:
+            raise InputError(exc.problem, file=str(path), field=f"tasks.{i}.task") from None
+        task = load_task(task_file)
         for key in ("public_split", "hidden_split"):
             split = getattr(entry, key)
             if split is not None and split not in task.splits:

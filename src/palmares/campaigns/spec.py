@@ -67,7 +67,10 @@ class PhaseSpec(_Strict):
 
 
 class TaskEntry(_Strict):
-    task: str = Field(description="path of a task YAML, relative to the campaign file")
+    task: str = Field(
+        description="path of a task YAML, relative to the campaign file, or the id of a pack "
+        "task (culture-fr; palmares tasks list)"
+    )
     public_split: str | None = None
     hidden_split: str
 

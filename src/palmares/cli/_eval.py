@@ -1,4 +1,5 @@
-"""``palmares eval``: score one system on one task — a predictions file, or a model run here."""
+"""``palmares eval``: score one system on one task or several — predictions files, or a model
+run here. A task is a task file or a pack task id (``palmares tasks list``)."""
 
 from __future__ import annotations
 
@@ -6,24 +7,34 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+from rich.markup import escape
+from rich.table import Table
 
-from palmares.cli._main import cli, reports_input_errors
-from palmares.cli._render import console, results_table
+from palmares.cli._main import cli, reports_input_errors, verbose_option
+from palmares.cli._render import console, fmt, fmt_ci, results_table
 from palmares.cli._run import run_model
+from palmares.cli._tasks import open_task
 from palmares.core import InputError, StatisticsSpec
 from palmares.engine import RunResult, Scorer
-from palmares.tasks import Task, load_task
+from palmares.tasks import Task
 
 
 @cli.command("eval")
 @click.option(
-    "--task", "task_path", required=True, type=click.Path(dir_okay=False), help="task YAML file"
+    "--task",
+    "task_names",
+    required=True,
+    multiple=True,
+    metavar="TASK",
+    help="a task file or a pack task id (palmares tasks list); repeatable, or comma-separated "
+    "(--task arc-fr,culture-fr)",
 )
 @click.option(
     "--predictions",
-    default=None,
+    "predictions_files",
+    multiple=True,
     type=click.Path(dir_okay=False),
-    help="predictions file (.jsonl, .csv or .tsv)",
+    help="predictions file (.jsonl, .csv or .tsv); one per task, in the order of the tasks",
 )
 @click.option(
     "--model",
@@ -58,7 +69,8 @@ from palmares.tasks import Task, load_task
     "--output",
     type=click.Path(file_okay=False),
     default=None,
-    help="folder for results.json and items.jsonl (default: runs/TASK/TIME)",
+    help="folder for results.json and items.jsonl (default: runs/TASK/TIME); with several "
+    "tasks, each task's results go to OUTPUT/TASK",
 )
 @click.option(
     "--bootstrap",
@@ -78,10 +90,11 @@ from palmares.tasks import Task, load_task
     default=None,
     help="confidence level of the intervals (default 0.95)",
 )
+@verbose_option
 @reports_input_errors
 def eval_command(
-    task_path: str,
-    predictions: str | None,
+    task_names: tuple[str, ...],
+    predictions_files: tuple[str, ...],
     model: str | None,
     model_args: tuple[str, ...],
     limit: int | None,
@@ -96,44 +109,87 @@ def eval_command(
 ) -> None:
     """Score a system on TASK: every metric with its confidence interval, per slice too.
 
-    The system is a predictions file (--predictions) or a model run here (--model); model
-    answers go to a response cache, so an interrupted run resumes where it stopped.
+    TASK is a task file or a pack task id; several tasks (--task a --task b, or --task a,b)
+    are scored one after the other, with one summary table at the end. The system is a
+    predictions file per task (--predictions) or a model run here (--model); model answers go
+    to a response cache, so an interrupted run resumes where it stopped.
     """
-    if (predictions is None) == (model is None):
+    names = [n.strip() for value in task_names for n in value.split(",") if n.strip()]
+    if not names:
+        raise InputError("give a task (a task file or a pack task id)", field="task")
+    if bool(predictions_files) == (model is not None):
         raise InputError("give exactly one of --predictions or --model", field="eval")
-    task = load_task(task_path, data_dir)
+    if predictions_files and len(predictions_files) != len(names):
+        raise InputError(
+            f"{len(names)} tasks and {len(predictions_files)} predictions files: give one "
+            "--predictions per task, in the order of the tasks",
+            field="predictions",
+        )
+    tasks = [open_task(name, data_dir) for name in names]  # every name checked before any run
+    ids = [task.spec.id for task in tasks]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        raise InputError(f"task {twice[0]!r} is given twice", field="task")
     overrides = {
         k: v
         for k, v in {"bootstrap": bootstrap, "seed": seed, "confidence": confidence}.items()
         if v is not None
     }
-    stats = task.spec.statistics.model_copy(update=overrides)
-    StatisticsSpec.model_validate(stats.model_dump())
-    if predictions is not None:
-        scorer = Scorer(task, split, stats)
-        result = scorer.score_file(predictions)
-        source = f"predictions {result.predictions_hash[:12]}"
-    else:
-        assert model is not None
-        result = run_model(
-            task,
-            model,
-            model_args,
-            split,
-            limit,
-            stats,
-            None if no_cache else cache_path,
-            no_cache,
-            seed,
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%S")
+    done: list[tuple[Task, RunResult]] = []
+    for k, task in enumerate(tasks):
+        stats = task.spec.statistics.model_copy(update=overrides)
+        StatisticsSpec.model_validate(stats.model_dump())
+        if predictions_files:
+            scorer = Scorer(task, split, stats)
+            result = scorer.score_file(predictions_files[k])
+            source = f"predictions {result.predictions_hash[:12]}"
+        else:
+            assert model is not None
+            result = run_model(
+                task,
+                model,
+                model_args,
+                split,
+                limit,
+                stats,
+                None if no_cache else cache_path,
+                no_cache,
+                seed,
+            )
+            source = _model_line(result)
+        if output and len(tasks) == 1:
+            out = Path(output)
+        elif output:
+            out = Path(output) / task.spec.id
+        else:
+            out = Path("runs") / task.spec.id / stamp
+        result.write(out)
+        _report(task, result, source, out)
+        done.append((task, result))
+    if len(done) > 1:
+        console().print(f"\n[bold]{len(done)} tasks[/] · primary metric of each")
+        console().print(summary_table(done))
+
+
+def summary_table(done: list[tuple[Task, RunResult]]) -> Table:
+    """One row per task: its primary metric with its interval and n."""
+    pct = {round(r.statistics.get("confidence", 0.95) * 100) for _, r in done}
+    table = Table(title=None, show_edge=False, pad_edge=False)
+    table.add_column("task")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    table.add_column(f"{pct.pop()}% CI" if len(pct) == 1 else "CI", justify="right")
+    table.add_column("n", justify="right")
+    for task, result in done:
+        primary = task.spec.primary_metric
+        score = result.table.scores.get(primary)
+        if score is None:  # no primary metric scored: the first one
+            primary, score = next(iter(result.table.scores.items()))
+        table.add_row(
+            escape(task.spec.id), escape(primary), fmt(score.value), fmt_ci(score), f"{score.n:,}"
         )
-        source = _model_line(result)
-    out = (
-        Path(output)
-        if output
-        else Path("runs") / task.spec.id / datetime.now(UTC).strftime("%Y-%m-%dT%H-%M-%S")
-    )
-    result.write(out)
-    _report(task, result, source, out)
+    return table
 
 
 def _model_line(result: RunResult) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -38,8 +39,28 @@ def reports_input_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _show_library_log(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:  # read by the llama backend at each model load (backends.llama.LOG_ENV)
+        os.environ["PALMARES_LLAMA_LOG"] = "stderr"
+
+
+#: ``--verbose``: the model libraries' own log (llama.cpp's) on stderr; without it, it is dropped
+#: (or appended to the file named by ``$PALMARES_LLAMA_LOG``)
+verbose_option = click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_library_log,
+    help="show the log of the model libraries (llama.cpp) on stderr; without it the log is "
+    "dropped, or appended to the file $PALMARES_LLAMA_LOG names",
+)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="palmares")
+@verbose_option
 def cli() -> None:
     """Palmarès — evaluation challenges for AI systems, with honest confidence intervals."""
 

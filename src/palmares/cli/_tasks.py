@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import click
 from rich.markup import escape
@@ -12,10 +11,10 @@ from rich.table import Table
 
 from palmares.cli._main import cli, reports_input_errors
 from palmares.cli._render import console
-from palmares.core import InputError
 from palmares.metrics import metric_registry
 from palmares.packs import fr
 from palmares.tasks import Task, load_task
+from palmares.tasks.packs import resolve_task
 
 #: ``--data-dir``, shared by the commands that read datasets
 data_dir_option = click.option(
@@ -27,14 +26,9 @@ data_dir_option = click.option(
 
 
 def open_task(name: str, data_dir: str | None) -> Task:
-    """A task file, or the id of a task of the French pack (``palmares tasks list``)."""
-    if not Path(name).is_file() and name in fr.ALL_TASKS:
-        return load_task(fr.find_task(name), data_dir)
-    if not Path(name).exists() and "/" not in name and not name.endswith((".yaml", ".yml")):
-        raise InputError(
-            f"no task file and no pack task {name!r} (pack tasks: {', '.join(fr.ALL_TASKS)})"
-        )
-    return load_task(name, data_dir)
+    """A task file, or the id of a pack task (``palmares tasks list``): every command that
+    takes a task opens it here (:func:`palmares.tasks.packs.resolve_task`)."""
+    return load_task(resolve_task(name), data_dir)
 
 
 @cli.group()

@@ -11,7 +11,7 @@ import secrets
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import update
@@ -115,22 +115,42 @@ def _fixed_partitions(db: sessionmaker[Session], campaign_id: int) -> None:
         )
 
 
+def _phase_dates(plan: _Campaign) -> tuple[tuple[date, date], tuple[date, date]]:
+    """The dev and test phases' first and last days (a phase's end date is its last whole UTC
+    day): the test phase starts the day after the dev phase's last day, never on it."""
+    dev = (plan.start.date(), plan.end.date())
+    test_start = dev[1] + timedelta(days=1)
+    return dev, (test_start, test_start + timedelta(days=6))
+
+
+def _yaml_path(path: Path, folder: Path) -> str:
+    """A task path as the campaign YAML in ``folder`` names it, quoted: relative to that folder
+    when inside it (the YAML reads its paths from its own folder), else absolute."""
+    path, folder = path.resolve(), folder.resolve()
+    where = path.relative_to(folder) if path.is_relative_to(folder) else path
+    return json.dumps(where.as_posix(), ensure_ascii=False)
+
+
 def _campaign_yaml(folder: Path, plan: _Campaign, calcul: Path, extra: list[Path]) -> Path:
-    test_end = plan.end + timedelta(days=7)
+    """The campaign's YAML in ``folder``: the pack's culture-fr (by its pack id), the campaign's
+    own arithmetic task and ``extra`` tasks (paths written relative to ``folder``)."""
+    (dev_start, dev_end), (test_start, test_end) = _phase_dates(plan)
     anchors = f"\n  anchors_from: {plan.anchors_from}" if plan.anchors_from else ""
-    more = "".join(f"\n  - {{task: {path}, hidden_split: test}}" for path in extra)
+    more = "".join(
+        f"\n  - {{task: {_yaml_path(path, folder)}, hidden_split: test}}" for path in extra
+    )
     body = f"""challenge: {{id: {CHALLENGE_ID}, title: "{CHALLENGE_TITLE}"}}
 campaign:
   id: {plan.slug}
   title: "{plan.title}"
   rules: rules.md{anchors}
 tasks:
-  - {{task: {PACK / "culture-fr" / "task.yaml"}, public_split: fewshot, hidden_split: test}}
-  - {{task: {calcul}, public_split: dev, hidden_split: test}}{more}
+  - {{task: culture-fr, public_split: fewshot, hidden_split: test}}
+  - {{task: {_yaml_path(calcul, folder)}, public_split: dev, hidden_split: test}}{more}
 phases:
-  - {{kind: dev, start: {plan.start.date()}, end: {plan.end.date()},
+  - {{kind: dev, start: {dev_start}, end: {dev_end},
      quota: {{per_day: 10, total: 100}}, feedback: full, accepts: [predictions, model_file]}}
-  - {{kind: test, start: {plan.end.date()}, end: {test_end.date()},
+  - {{kind: test, start: {test_start}, end: {test_end},
      quota: {{total: 3}}, feedback: none, accepts: [predictions]}}
 """
     path = folder / f"{plan.slug}.yaml"
@@ -169,6 +189,7 @@ def build_demo(
     """Create the demo in ``folder`` (its database, artifacts, task copies, predictions); with
     ``data_dir`` (a local copy of the public data), the open campaign adds real-data tasks."""
     now = now or datetime.now(UTC)
+    folder = folder.resolve()  # a relative folder (make demo's runs/demo) means the same here
     plans = [
         _Campaign("automne-2026", "Campagne d'automne 2026 (close)",
                   now - timedelta(days=60), now - timedelta(days=20)),
