@@ -120,6 +120,12 @@ PROBA_CSV += [f"{i},{LABELS[i - 1]},0.8,0.2" for i in N]
 CRLF = (b"\n", b"\r\n")
 BOM = b"\xef\xbb\xbf"
 
+
+def DEEP_ID(depth: int) -> str:
+    """A line whose id is ``depth`` nested lists, as the outside probe sent (issue #13)."""
+    return '{"id":' + "[" * depth + "]" * depth + ',"prediction":"pos"}'
+
+
 # id, task kind, file name, content, line named (None: the whole file), words of the problem
 # fmt: off
 BAD_PREDICTIONS = [
@@ -192,6 +198,25 @@ BAD_PREDICTIONS = [
      ["no 'prediction' column"]),
     ("tsv-field-count", "label", "p.tsv", dl("label", {9: "8"}, sep="\t"), 9,
      ["1 fields where the header has 2"]),
+    # nesting bombs: pyarrow's JSON reader crashed the process on them (issue #13); the fast
+    # path leaves every line of more than MAX_FAST_DEPTH opening brackets to the exact path
+    ("jsonl-nested-id-20000", "label", "p.jsonl", jl("label", {1: DEEP_ID(20_000)}), 1,
+     ["invalid json", "nested too deeply"]),
+    ("jsonl-nested-id-100000", "label", "p.jsonl", jl("label", {4: DEEP_ID(100_000)}), 4,
+     ["invalid json", "nested too deeply"]),
+    ("jsonl-nested-objects", "label", "p.jsonl",
+     jl("label", {2: '{"id": "2", "prediction": ' + '{"a":' * 30_000 + "1" + "}" * 30_001}), 2,
+     ["invalid json", "nested too deeply"]),
+    ("jsonl-nested-65", "label", "p.jsonl", jl("label", {3: DEEP_ID(fp.MAX_FAST_DEPTH + 1)}), 3,
+     ["id:", "a list"]),
+    ("jsonl-new-key-each-line", "label", "p.jsonl",
+     lines([{**r, f"k{i}": 1} for i, r in enumerate(records("label"))], {7: {"id": "6"}}), 7,
+     ["prediction:", "missing"]),
+    ("csv-multiline-field-over-limit", "text", "p.csv",
+     dl("text", {3: 'q2,"' + ("y" * 999 + "\n") * 140 + '"'}), 134,
+     ["field larger than field limit"]),
+    ("csv-wide-rows", "label", "p.csv", dl("label", {2: "1,pos" + ",x" * 100_000}), 2,
+     ["100002 fields where the header has 2"]),
 ]
 
 # id, task kind, file name, content, whether the fast path takes it, primary score
@@ -218,6 +243,16 @@ GOOD_PREDICTIONS = [
     ("csv-number", "number", "p.csv", dl("number"), True, 0.0),
     ("tsv", "label", "p.tsv", dl("label", sep="\t"), True, 1.0),
     ("tsv-crlf-bom", "number", "p.tsv", BOM + dl("number", sep="\t").replace(*CRLF), True, 0.0),
+    # the fast path's bounds: over one, the exact path reads the file (and agrees)
+    ("jsonl-brackets-in-text", "text", "p.jsonl",
+     jl("text", {2: {"id": "q2", "prediction": "[{" * 40}}), False, 0.9),
+    ("jsonl-number-int-first", "number", "p.jsonl",
+     jl("number", {1: '{"id": "q1", "prediction": 2}'}), True, 0.05),
+    ("jsonl-extra-key-later", "label", "p.jsonl", jl("label", {5: {"id": "5", "prediction": "pos",
+     "note": 1}}), False, 1.0),
+    ("csv-wide-header", "label", "p.csv", lines(
+     ["id,prediction," + ",".join(f"c{i}" for i in range(fp.MAX_FAST_FIELDS))]
+     + [f"{i},{LABELS[i - 1]}" + "," * fp.MAX_FAST_FIELDS for i in N]), False, 1.0),
 ]
 # fmt: on
 

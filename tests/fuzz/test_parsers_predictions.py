@@ -274,3 +274,63 @@ def test_huge_finite_numbers_are_kept(tmp_path: Path) -> None:
     assert math.isfinite(
         _values(_read(tmp_path, "p.csv", b"id,prediction\na,1e308\n", items, ValueKind.NUMBER))[0]
     )
+
+
+# --- nesting and length bombs (issue #13) -------------------------------------------------------
+
+
+@st.composite
+def deep_lines(draw: st.DrawFn) -> tuple[bytes, int]:
+    """A valid file with one line made deep (lists, objects, or both, in the id, the
+    prediction or another key; depth around the fast path's bound or far past pyarrow's crash,
+    17,000) or long (around the bound on line length); and that line's number."""
+    depth = draw(
+        st.integers(fp.MAX_FAST_DEPTH - 3, fp.MAX_FAST_DEPTH + 3)
+        | st.integers(1_000, 5_000)
+        | st.sampled_from([17_000, 20_000, 100_000])
+    )
+    # a pattern of lists and objects, repeated to the depth
+    pattern = draw(st.lists(st.sampled_from(["[", '{"k":']), min_size=1, max_size=4))
+    levels = (pattern * (depth // len(pattern) + 1))[:depth]
+    closes = "".join("]" if c == "[" else "}" for c in reversed(levels))
+    value = "".join(levels) + ("1" if levels[-1] != "[" else "") + closes
+    if draw(st.booleans()):  # or the same count of brackets inside a string: not deep at all
+        value = json.dumps(value)
+    where = draw(st.sampled_from(["id", "prediction", "extra"]))
+    base = [{"id": i, "prediction": "x"} for i in ("a", "b", "c", "1", "é")]
+    at = draw(st.integers(0, len(base) - 1))
+    fields = {"id": json.dumps(base[at]["id"]), "prediction": '"x"'}
+    line = "{" + ", ".join(f'"{k}": {v}' for k, v in fields.items())
+    if where == "extra":
+        line += f', "extra": {value}}}'
+    else:
+        line = line.replace(fields[where], value, 1) + "}"
+    if draw(st.booleans()):  # and long: just under or over the bound on line length
+        pad = fp.MAX_FAST_LINE - len(line) + draw(st.integers(-40, 40))
+        line = line[:-1] + f', "pad": "{"p" * max(0, pad)}"}}'
+    rows = [json.dumps(r, ensure_ascii=False) for r in base]
+    rows[at] = line
+    return ("\n".join(rows) + "\n").encode(), at + 1
+
+
+@settings(max_examples=30, deadline=None)
+@given(case=deep_lines(), kind=st.sampled_from(KINDS))
+def test_deep_or_long_lines_never_reach_pyarrow_and_are_named(
+    tmp_path: Path, case: tuple[bytes, int], kind: ValueKind
+) -> None:
+    raw, line = case
+    ends = fp.line_ends(pa.py_buffer(raw))
+    fast = _fast(raw, ".jsonl", ITEMS, kind)  # a crash here would end the test run
+    if ends is None:
+        assert fast is None
+    try:
+        exact = _exact(raw, ".jsonl", ITEMS, kind)
+    except InputError as exc:
+        assert fast is None, exc  # the fast path accepts only what the exact path accepts
+        if "nested too deeply" in exc.problem:
+            assert exc.line == line, exc
+        with pytest.raises(InputError):
+            _read(tmp_path, "p.jsonl", raw, ITEMS, kind)
+    else:
+        if fast is not None:
+            assert fast.to_pylist() == exact

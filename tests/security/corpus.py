@@ -118,6 +118,12 @@ def _safetensors() -> bytes:
     return struct.pack("<Q", len(header)) + header + b"\0\0\0\0"
 
 
+def nesting_bomb(depth: int) -> bytes:
+    """The outside probe's file (issue #13): one line, its id nested ``depth`` deep; 20,000
+    (40 kB) and 100,000 (200 kB) killed the server inside pyarrow's JSON reader."""
+    return b'{"id":' + b"[" * depth + b"]" * depth + b',"prediction":"1"}'
+
+
 def _line(case_id: str, line: int, text: str, *says: str) -> Case:
     """The baseline with one bad line: the refusal names ``p.jsonl`` and that line."""
     return Case(case_id, "p.jsonl", _with(line, text), (f"p.jsonl:{line}:", *says))
@@ -174,6 +180,14 @@ def prediction_cases() -> list[Case]:
         # nesting bombs and huge lines
         _line("json-nesting-bomb", 3, '{"id": "avis-003", "prediction": ' + deep + "}", "nested too deeply"),
         _line("json-nesting-id", 2, '{"id": ' + "[" * 5000 + "]" * 5000 + "}", "nested too deeply"),
+        Case("nested-id-40kB", "p.jsonl", nesting_bomb(20_000), ("p.jsonl:1:", "nested too deeply")),
+        Case("nested-id-200kB", "p.jsonl", nesting_bomb(100_000), ("p.jsonl:1:", "nested too deeply")),
+        Case("nested-id-40kB-gzip", "p.jsonl.gz", _gzip(nesting_bomb(20_000)), ("p.jsonl.gz:1:", "nested too deeply")),
+        Case("nested-id-200kB-gzip", "p.jsonl.gz", _gzip(nesting_bomb(100_000)), ("p.jsonl.gz:1:", "nested too deeply")),
+        Case("nested-objects-200kB", "p.jsonl", b'{"id": "avis-001", "prediction": ' + b'{"a":' * 40_000 + b"1" + b"}" * 40_001, ("p.jsonl:1:", "nested too deeply")),
+        Case("many-keys", "p.jsonl", b"".join(b'{"id": "avis-%03d", "prediction": "positif", "k%d": 1}\n' % (i % 48 + 1, i) for i in range(10_000)), ("p.jsonl:49:", "duplicate id 'avis-001'")),
+        _row("csv-many-columns", "avis-001,positif" + "," * 100_000, "100002 fields where the header has 2"),
+        Case("csv-wide-header", "p.csv", b"id,prediction" + b",x" * 100_000 + b"\n", ("p.csv:1:", "duplicate column names")),
         _line("huge-line-id", 10, json.dumps({"id": huge_id, "prediction": "x"}), "unknown id 'xxxx", "characters)"),
         _row("huge-csv-field", "avis-x" + "y" * 300_000 + ",positif", "field larger than field limit"),
         # CSV and TSV: formulas are ids or labels like any other text, never evaluated

@@ -5,7 +5,7 @@ SQLite file, its temporary folder (``TMPDIR``) a folder of the test's.
   reader crashed the whole process on them, before the exact path's depth check ran), as JSON
   Lines and gzip-compressed, through the API and through the submit page: each a 400 naming
   the file, the line and the problem; the process answers ``/healthz`` after each, and no
-  upload folder is left behind.
+  upload folder is left behind (and those of a process that died are swept).
 * A worker process that crashes while scoring (``PALMARES_FAULT_WORKER_CRASH``: a segfault
   once it claims a job) is restarted; the web process goes on answering.
 """
@@ -16,18 +16,24 @@ import gzip
 import html
 import os
 import socket
+import struct
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import httpx
+import pytest
 from tests.security.conftest import make_server
 from tests.security.corpus import GOOD
 
+from palmares.backends.gguf import MAX_STRING_ARRAY, check_gguf
 from palmares.campaigns import log_in, set_password
 from palmares.campaigns.worker import CRASH_ENV
+from palmares.core import InputError
 from palmares.web.pages._base import SESSION_COOKIE
+from palmares.web.uploads import PREFIX, sweep_orphans
 
 
 def nested(depth: int) -> bytes:
@@ -131,3 +137,35 @@ def test_nesting_bombs_are_400s_and_a_crashing_worker_is_restarted(tmp_path: Pat
     text = (tmp_path / "serve.log").read_text()
     assert "Traceback" not in text, text
     print(f"real serve: {seen}, {time.monotonic() - started:.1f} s")
+
+
+def test_upload_folders_of_dead_processes_are_swept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server killed (or crashed) during an upload could not remove its folder: the next
+    server process to receive an upload removes it; a live process's folder stays."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    names = {
+        "dead": f"{PREFIX}{gone.pid}-abc123",
+        "mine": f"{PREFIX}{os.getpid()}-abc123",
+        "live": f"{PREFIX}{os.getppid()}-abc123",
+        "old style": f"{PREFIX}abc123",  # no pid: not known to be anyone's
+    }
+    for name in names.values():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "upload.jsonl").write_bytes(b"x")
+    assert sweep_orphans(again=True) == [names["dead"]]
+    left = {p.name for p in tmp_path.iterdir()}
+    assert left == {names["mine"], names["live"], names["old style"]}
+
+
+def test_a_gguf_string_array_is_bounded(tmp_path: Path) -> None:
+    """Each string of a metadata array costs a Python step: their count is bounded first."""
+    key = b"tokenizer.ggml.tokens"
+    header = b"GGUF" + struct.pack("<IQQ", 3, 0, 1) + struct.pack("<Q", len(key)) + key
+    header += struct.pack("<IIQ", 9, 8, MAX_STRING_ARRAY + 1) + bytes(64)
+    (path := tmp_path / "m.gguf").write_bytes(header)
+    with pytest.raises(InputError, match=f"of {MAX_STRING_ARRAY + 1} strings"):
+        check_gguf(path)

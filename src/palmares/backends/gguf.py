@@ -25,6 +25,9 @@ MAX_KV = 100_000
 MAX_KEY = 65_536
 MAX_STRING = 64 * 1024 * 1024  # one metadata string (a chat template is a few KB)
 MAX_ARRAY = 1 << 26  # elements of one metadata array (a vocabulary is ~10⁵–10⁶ tokens)
+#: strings of one metadata array: each is a Python step here (a length read, then skipped), so
+#: 2²⁶ empty strings (a 512 MB file) would hold a web thread for minutes; 2²² take seconds
+MAX_STRING_ARRAY = 1 << 22
 MAX_DIMS = 4  # GGML_MAX_DIMS
 
 # metadata value types: fixed sizes (struct formats); 8 = string, 9 = array
@@ -196,6 +199,8 @@ class _Reader:
             if inner in _SCALARS:  # skipped, not read: a vocabulary's scores, token types…
                 self.skip(count * struct.calcsize(_SCALARS[inner]))
             elif inner == _STRING:
+                if count > MAX_STRING_ARRAY:
+                    raise self.error(f"metadata array {key!r} of {count} strings")
                 for _ in range(count):  # lengths bounded, contents skipped (not decoded)
                     length = self.scalar("Q")
                     if length > MAX_STRING:
