@@ -73,13 +73,14 @@ def phase_view(phase: Any, now: datetime) -> dict[str, Any]:
 
 # --- the challenge's timeline ---------------------------------------------------------------
 
-WIDTH = 760
-LEFT = 210  # campaign titles
-TOP = 30  # room for the "today" label
-LANE = 20  # one lane per phase
-GAP = 12  # between campaigns
+WIDTH = 420  # narrow enough to stay readable once scaled to a phone's width
+LEFT = 8  # the time axis spans the width: campaign titles sit above their phases
+TOP = 34  # room for the "today" label
+TITLE = 22  # a campaign's title line
+LANE = 32  # one lane per phase: its label, then its bar
+GAP = 10  # between campaigns
 AXIS = 34
-CHAR = 6.2  # mean width of a character at font-size 11, to keep labels inside the figure
+CHAR = 7.3  # mean width of a character at font-size 13, to keep labels inside the figure
 
 
 @dataclass(frozen=True)
@@ -118,20 +119,21 @@ def _ticks(low: datetime, high: datetime) -> list[tuple[datetime, str]]:
 
 
 def timeline_svg(lanes: list[Lane], now: datetime, title: str, today: str) -> Markup:
-    """One row per campaign, one bar per phase labelled ``kind · first day → last day``, a
-    dashed line at ``now`` labelled ``today`` (or an arrow at the edge it lies beyond)."""
+    """One block per campaign (its title, then one lane per phase: the label ``kind · first
+    day → last day`` above its bar), a dashed line at ``now`` labelled ``today`` (or an arrow
+    at the edge it lies beyond)."""
     spans = [s for lane in lanes for s in lane.spans]
     if not spans:
         return Markup("")
     low, high = min(s.start for s in spans), max(s.end for s in spans)
     pad = (high - low) * 0.02
     low, high = low - pad, high + pad
-    plot = WIDTH - LEFT - 10
+    plot = WIDTH - 2 * LEFT
 
     def x(moment: datetime) -> float:
         return LEFT + (moment - low) / (high - low) * plot
 
-    height = TOP + sum(max(1, len(lane.spans)) * LANE + GAP for lane in lanes) + AXIS
+    height = TOP + sum(TITLE + max(1, len(lane.spans)) * LANE + GAP for lane in lanes) + AXIS
     parts = [
         f'<svg class="timeline" role="img" aria-labelledby="timeline-title" width="{WIDTH}" '
         f'height="{height}" viewBox="0 0 {WIDTH} {height}">',
@@ -140,28 +142,28 @@ def timeline_svg(lanes: list[Lane], now: datetime, title: str, today: str) -> Ma
     y = TOP
     for i, lane in enumerate(lanes):
         rows = max(1, len(lane.spans))
+        block = TITLE + rows * LANE
         if i % 2:
             parts.append(
                 f'<rect class="band" x="0" y="{y - GAP / 2:.1f}" width="{WIDTH}" '
-                f'height="{rows * LANE + GAP}" />'
+                f'height="{block + GAP}" />'
             )
+        chars = int((WIDTH - 2 * LEFT) / (CHAR * 1.1))
         parts.append(
-            f'<text class="lane" x="4" y="{y + 13}">{escape(_short(lane.title, 28))}</text>'
+            f'<text class="lane" x="{LEFT}" y="{y + 15}">{escape(_short(lane.title, chars))}</text>'
         )
         for j, span in enumerate(sorted(lane.spans, key=lambda s: s.start)):
-            top = y + j * LANE + 3
+            top = y + TITLE + j * LANE
             x0, x1 = x(span.start), max(x(span.end), x(span.start) + 3)
-            parts.append(
-                f'<rect class="phase phase-{escape(span.kind)}" x="{x0:.1f}" y="{top}" '
-                f'width="{x1 - x0:.1f}" height="12" />'
-            )
             label = f"{span.kind} · {day_label(span.start)} → {day_label(span.end, end=True)}"
-            if x1 + 6 + len(label) * CHAR <= WIDTH:  # right of the bar, else left of it
-                where = f'x="{x1 + 5:.1f}"'
-            else:
-                where = f'x="{x0 - 5:.1f}" text-anchor="end"'
-            parts.append(f'<text class="span" {where} y="{top + 10}">{escape(label)}</text>')
-        y += rows * LANE + GAP
+            # above its bar, from the bar's start, slid left as far as needed to stay inside
+            lx = max(LEFT, min(x0, WIDTH - LEFT - len(label) * CHAR))
+            parts.append(f'<text class="span" x="{lx:.1f}" y="{top + 11}">{escape(label)}</text>')
+            parts.append(
+                f'<rect class="phase phase-{escape(span.kind)}" x="{x0:.1f}" y="{top + 15}" '
+                f'width="{x1 - x0:.1f}" height="11" />'
+            )
+        y += block + GAP
     axis = y + 2
     parts.append(f'<line class="axis" x1="{LEFT}" x2="{LEFT + plot}" y1="{axis}" y2="{axis}" />')
     last = -1e9
@@ -170,27 +172,28 @@ def timeline_svg(lanes: list[Lane], now: datetime, title: str, today: str) -> Ma
         parts.append(
             f'<line class="axis" x1="{tx:.1f}" x2="{tx:.1f}" y1="{axis}" y2="{axis + 4}" />'
         )
-        if tx - last >= 52:  # skip labels that would run into the previous one
+        inside = LEFT + 24 <= tx <= WIDTH - LEFT - 24
+        if tx - last >= 60 and inside:  # skip labels that would collide or be cut
             parts.append(
-                f'<text class="tick" x="{tx:.1f}" y="{axis + 16}" '
+                f'<text class="tick" x="{tx:.1f}" y="{axis + 17}" '
                 f'text-anchor="middle">{text}</text>'
             )
             last = tx
     marker = f"{today} ({now.date().isoformat()})"
     if low <= now <= high:
         nx = x(now)
-        anchor = "start" if nx < LEFT + 60 else "end" if nx > WIDTH - 60 else "middle"
+        anchor = "start" if nx < LEFT + 90 else "end" if nx > WIDTH - 90 else "middle"
         parts.append(
             f'<line class="today" x1="{nx:.1f}" x2="{nx:.1f}" y1="{TOP - 10}" y2="{axis}" '
             f'stroke-dasharray="4 3" />'
-            f'<text class="today" x="{nx:.1f}" y="{TOP - 14}" text-anchor="{anchor}">'
+            f'<text class="today" x="{nx:.1f}" y="{TOP - 16}" text-anchor="{anchor}">'
             f"{escape(marker)}</text>"
         )
     elif now < low:
-        parts.append(f'<text class="today" x="{LEFT}" y="{TOP - 14}">◀ {escape(marker)}</text>')
+        parts.append(f'<text class="today" x="{LEFT}" y="{TOP - 16}">◀ {escape(marker)}</text>')
     else:
         parts.append(
-            f'<text class="today" x="{WIDTH - 4}" y="{TOP - 14}" text-anchor="end">'
+            f'<text class="today" x="{WIDTH - LEFT}" y="{TOP - 16}" text-anchor="end">'
             f"{escape(marker)} ▶</text>"
         )
     parts.append("</svg>")
