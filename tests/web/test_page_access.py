@@ -24,16 +24,23 @@ def _pages(sid: str) -> list[tuple[str, dict[str, int]]]:
     signed_in = {"anonymous": LOGIN, "A": 200, "B": 200, "organiser": 200, "auditor": 200}
     team = {"anonymous": LOGIN, "A": 200, "B": 200, "organiser": 403, "auditor": 403}
     staff = {"anonymous": LOGIN, "A": 403, "B": 403, "organiser": 200, "auditor": 200}
+    # the hidden split's ids and inputs: approved teams (A) and staff, as the API's /data
+    hidden = {"anonymous": LOGIN, "A": 200, "B": 403, "organiser": 200, "auditor": 200}
     return [
         ("/", everyone),
         ("/challenges/defi-fr", everyone),
         ("/campaigns/1", everyone),
         ("/campaigns/1/tasks/canary-qa", everyone),
+        ("/campaigns/1/tasks/canary-qa/data?split=dev", everyone),
+        ("/campaigns/1/tasks/canary-qa/data?split=test", hidden),
+        ("/campaigns/1/tasks/canary-qa/sample?split=dev", everyone),
+        ("/campaigns/1/tasks/canary-qa/sample?split=test&format=csv", hidden),
         ("/campaigns/1/tasks/canary-qa/leaderboard?phase=dev", everyone),
         ("/campaigns/1/tasks/canary-qa/leaderboard?phase=dev&part=private", everyone),
         ("/login", everyone),
         ("/signup", everyone),
         ("/team", team),
+        ("/account/tokens", signed_in),
         ("/campaigns/1/register", signed_in),
         ("/campaigns/1/tasks/canary-qa/submit", signed_in),
         ("/submissions", signed_in),
@@ -73,6 +80,8 @@ def test_every_page_for_every_visitor(db_url: str, tmp_path: Path) -> None:  # n
             if "POST" in methods:
                 posts.append(concrete.replace("{submission_id}", sid))
     crawl = []
+    downloaded = clients["A"].get("/campaigns/1/tasks/canary-qa/data?split=test").text
+    assert downloaded.count('"inputs"') == 30 and '"reference"' not in downloaded
     for path, expected in pages:
         for who, status in expected.items():
             res = clients[who].get(path, follow_redirects=False)

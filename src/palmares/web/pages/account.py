@@ -1,4 +1,5 @@
-"""Login, logout, sign-up, and the team page (members, systems with their model cards)."""
+"""Login, logout, sign-up, the team page (members, systems with their model cards), and the
+account's API tokens (list, create: the secret shown once with ``curl`` examples, revoke)."""
 
 from __future__ import annotations
 
@@ -8,18 +9,28 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
-from palmares.campaigns import Forbidden, WebSession, create_system, log_in, log_out, sign_up
+from palmares.campaigns import (
+    Forbidden,
+    WebSession,
+    create_system,
+    is_staff,
+    log_in,
+    log_out,
+    sign_up,
+)
 from palmares.campaigns.invitations import server_signup_mode, signup_mode
-from palmares.campaigns.spec import SignupMode
+from palmares.campaigns.spec import RegistrationStatus, SignupMode
 from palmares.campaigns.throttle import Throttled
+from palmares.campaigns.tokens import UnknownToken, issue_token, list_tokens, revoke_token
 from palmares.core import InputError
-from palmares.store import System, Team, User
+from palmares.store import CampaignTask, Registration, System, Team, User
 from palmares.web.deps import DB, SettingsDep, client_address
 from palmares.web.errors import NotFound
 from palmares.web.pages._base import (
     CSRF_COOKIE,
     SESSION_COOKIE,
     Protected,
+    Viewer,
     ViewerDep,
     local_path,
     redirect,
@@ -205,3 +216,74 @@ def add_system(
     except InputError as exc:
         return _team(request, seen, db, status=400, error=exc)
     return redirect(seen, "/team")
+
+
+def _example_target(db: DB, user: User) -> dict[str, str] | None:
+    """A campaign task the user may download the hidden inputs of, for the ``curl`` examples:
+    of the team's latest approved registration (for staff, of the latest campaign)."""
+    with db() as s:
+        campaign_id = None
+        if user.team_id is not None:
+            campaign_id = s.scalar(
+                select(Registration.campaign_id)
+                .where(
+                    Registration.team_id == user.team_id,
+                    Registration.status == RegistrationStatus.APPROVED,
+                )
+                .order_by(Registration.accepted_at.desc(), Registration.id.desc())
+                .limit(1)
+            )
+        query = select(CampaignTask).order_by(CampaignTask.task_id)
+        if campaign_id is not None:
+            query = query.where(CampaignTask.campaign_id == campaign_id)
+        elif is_staff(user):
+            query = select(CampaignTask).order_by(CampaignTask.id.desc())
+        else:
+            return None
+        entry = s.scalars(query.limit(1)).first()
+    if entry is None:
+        return None
+    return {"campaign": str(entry.campaign_id), "task": entry.task_id, "split": entry.hidden_split}
+
+
+def _tokens(
+    request: Request, seen: Viewer, db: DB, *, created: str | None = None, status: int = 200,
+    error: str | None = None,
+) -> HTMLResponse:  # fmt: skip
+    user, _ = seen.require(request)
+    with db() as s:
+        tokens = [t for t in list_tokens(s, user) if t.kind == "api"]
+    revoked = request.query_params.get("revoked", "")
+    page = render(
+        request, seen, "tokens.html", status=status, tokens=tokens, created=created,
+        error=error, target=_example_target(db, user),
+        revoked=revoked if revoked.isdigit() and created is None else None,
+        base_url=str(request.base_url).rstrip("/"),
+    )  # fmt: skip
+    page.headers["Cache-Control"] = "no-store"  # a new token's text is on the page once
+    return page
+
+
+@router.get("/account/tokens", response_class=HTMLResponse)
+def tokens_page(request: Request, seen: ViewerDep, db: DB) -> HTMLResponse:
+    """The user's API tokens: when each was created, its number; never its text."""
+    return _tokens(request, seen, db)
+
+
+@router.post("/account/tokens", response_class=HTMLResponse)
+def create_token(request: Request, seen: Protected, db: DB) -> HTMLResponse:
+    """A new API token, its text shown on this answer only (the database keeps its hash)."""
+    user, _ = seen.require(request)
+    return _tokens(request, seen, db, created=issue_token(db, user))
+
+
+@router.post("/account/tokens/revoke", response_class=HTMLResponse)
+def revoke(
+    request: Request, seen: Protected, db: DB, token_id: Annotated[int, Form()] = 0
+) -> Response:
+    user, _ = seen.require(request)
+    try:
+        revoke_token(db, user, token_id)
+    except UnknownToken as exc:
+        return _tokens(request, seen, db, status=404, error=exc.problem)
+    return redirect(seen, "/account/tokens?revoked=" + str(token_id))

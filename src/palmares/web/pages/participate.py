@@ -6,6 +6,8 @@ explorer."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -24,6 +26,8 @@ from palmares.campaigns import (
 )
 from palmares.campaigns.invitations import admitted
 from palmares.core import InputError
+from palmares.core.protocols import MultipleChoiceSpec
+from palmares.engine.protocols import MultipleChoice, protocol_for
 from palmares.metrics import metric_registry
 from palmares.store import (
     Campaign,
@@ -36,7 +40,7 @@ from palmares.store import (
     System,
     Team,
 )
-from palmares.tasks import load_task
+from palmares.tasks import Task, load_task
 from palmares.web.deps import DB, ArtifactsDep, SettingsDep
 from palmares.web.errors import NotFound
 from palmares.web.pages._base import Protected, ViewerDep, redirect, render
@@ -221,9 +225,13 @@ def _item_rows(
     record: ScoreRecord, entry: CampaignTask, errors_only: bool
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Per-item results of a public-split run with each item's inputs and reference (public
-    data), and the item score that tells an error; errors first when asked."""
+    data), and the item score that tells an error; errors first when asked. On a multiple
+    choice task, the prediction and the reference are shown as their choices' texts."""
     assert record.items is not None and entry.public_split is not None
-    items = load_task(entry.spec_path).items(entry.public_split)
+    task = load_task(entry.spec_path)
+    items = task.items(entry.public_split)
+    choice = task.protocol if isinstance(task.protocol, MultipleChoiceSpec) else None
+    answer = _answers(task, entry.public_split) if choice is not None else None
     metric = record.primary_metric
     names = list(record.items[0]["scores"]) if record.items else []
     score_name = metric if metric in names else (names[0] if names else None)
@@ -238,17 +246,64 @@ def _item_rows(
         wrong = value is not None and (value < 1.0 if higher else value > 0.0)
         if errors_only and not wrong:
             continue
-        rows.append(
-            {
-                "id": row["id"],
-                "inputs": {name: column[position] for name, column in items.inputs.items()},
-                "reference": items.references[position],
-                "prediction": row["prediction"],
-                "score": value,
-                "wrong": wrong,
-            }
-        )
+        inputs = {name: column[position] for name, column in items.inputs.items()}
+        shown = {"reference": items.references[position], "prediction": row["prediction"]}
+        if choice is not None:
+            texts = _choice_texts(choice, inputs)
+            picked = _chosen(row["prediction"])
+            right = answer(position) if answer is not None else None
+            if picked is not None and picked < len(texts):
+                shown["prediction"] = _choice_label(texts, picked)
+            if right is not None and right < len(texts):
+                shown["reference"] = _choice_label(texts, right)
+        rows.append({"id": row["id"], "inputs": inputs, **shown, "score": value, "wrong": wrong})
     return rows, score_name
+
+
+def _choice_texts(spec: MultipleChoiceSpec, inputs: dict[str, Any]) -> list[str]:
+    """An item's non-empty choices, in order (the ones a chosen index counts among)."""
+    if spec.choices_field is not None:
+        raw = inputs.get(spec.choices_field)
+    else:
+        raw = [inputs.get(f) for f in spec.choice_fields or []]
+    if not isinstance(raw, list):
+        return []
+    return [str(c) for c in raw if c is not None and str(c).strip()]
+
+
+def _chosen(prediction: Any) -> int | None:
+    """The choice a prediction picks: its index, or the most likely choice of per-choice
+    log-likelihoods (the first of equals, as ``acc`` takes it)."""
+    if isinstance(prediction, int) and not isinstance(prediction, bool):
+        return prediction if prediction >= 0 else None
+    logliks = prediction.get("logliks") if isinstance(prediction, dict) else None
+    if not isinstance(logliks, list) or not logliks:
+        return None
+    scores = [v if isinstance(v, (int, float)) and v == v else -math.inf for v in logliks]
+    return max(range(len(scores)), key=lambda j: (scores[j], -j))
+
+
+def _choice_label(texts: list[str], index: int) -> str:
+    return f"{texts[index]} ({index})"
+
+
+def _answers(task: Task, split: str) -> Callable[[int], int | None] | None:
+    """The right choice's index of an item of ``split`` (by position), as scoring reads it."""
+    try:
+        protocol = protocol_for(task, split)
+    except InputError:
+        return None
+    if not isinstance(protocol, MultipleChoice):
+        return None
+    items = task.items(split)
+
+    def answer(position: int) -> int | None:
+        try:
+            return protocol.answer_index(items, position)
+        except InputError:
+            return None
+
+    return answer
 
 
 @router.get("/submissions/{submission_id}", response_class=HTMLResponse)

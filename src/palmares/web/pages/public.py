@@ -14,19 +14,24 @@ import json
 from collections import defaultdict
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from palmares.campaigns import (
+    RegistrationStatus,
     is_registered,
     progress,
     public_board_withheld,
     registration_status,
+    task_data,
 )
 from palmares.campaigns.leaderboard import board_view, slice_board, slice_options
+from palmares.campaigns.samples import csv_text, guide, sample_submission
+from palmares.campaigns.samples import jsonl as sample_jsonl
 from palmares.core import InputError
 from palmares.store import Campaign, CampaignTask, Challenge, Phase, Submission
 from palmares.tasks import load_task
@@ -43,9 +48,11 @@ from palmares.web.pages.timeline import (
     progress_svg,
     timeline_svg,
 )
-from palmares.web.routers._params import Id
+from palmares.web.routers._params import NO_NUL, Id, Name
 
 router = APIRouter()
+#: a split named in a download's address (``?split=…``)
+Split = Annotated[str, Query(min_length=1, max_length=200, pattern=NO_NUL)]
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -256,19 +263,23 @@ def _title(spec_path: str, task_hash: str) -> str:
 def _datasheet(
     spec_path: str, task_hash: str, public_split: str | None, hidden_split: str
 ) -> dict[str, Any]:
-    """What the datasheet shows of a task; read once per process (the items are counted, then
-    dropped: only the counts are kept)."""
+    """What the datasheet shows of a task; read once per process (the items are counted and
+    their input fields named, then dropped). Sizes are those of the splits served here, not the
+    description's text; of the hidden split, only its size and its input fields' names."""
     task = load_task(spec_path)
     spec, ds = task.spec, task.dataset_spec
     splits = []
+    inputs: list[str] = []
+    example_id = "item-1"
     if public_split is not None:
-        splits.append(
-            {"name": public_split, "role": "public", "count": len(task.items(public_split))}
-        )
+        public = task.items(public_split)
+        splits.append({"name": public_split, "role": "public", "count": len(public)})
+        inputs = list(public.inputs)
+        example_id = public.ids[0] if len(public) else example_id
     if hidden_split != public_split:
-        splits.append(
-            {"name": hidden_split, "role": "hidden", "count": len(task.items(hidden_split))}
-        )
+        hidden = task.items(hidden_split)
+        splits.append({"name": hidden_split, "role": "hidden", "count": len(hidden)})
+        inputs = inputs or list(hidden.inputs)
     protocol = spec.protocol.model_dump()
     settings = [
         (key, value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
@@ -285,7 +296,7 @@ def _datasheet(
         "splits": splits,
         "fields": {
             "id": ds.id_field,
-            "inputs": list(ds.input_fields),
+            "inputs": inputs,  # what a download holds, declared or not
             "reference": ds.reference_field,
             "slices": list(ds.slice_fields),
             "group": ds.group_field,
@@ -295,6 +306,7 @@ def _datasheet(
         "metrics": [m.label for m in spec.metrics],
         "primary": spec.primary_metric,
         "confidence": spec.statistics.confidence,
+        "guide": guide(task, public_split, example_id),
     }
 
 
@@ -302,8 +314,9 @@ def _datasheet(
 def task_page(
     campaign_id: Id, task_id: str, request: Request, db: DB, seen: ViewerDep
 ) -> HTMLResponse:
-    """The task's datasheet. Of the hidden split, only its size: never an item, a reference
-    or a slice value."""
+    """The task's datasheet, its downloads (as :func:`task_data` allows them: the public
+    split to everyone, the hidden split's ids and inputs to approved teams and staff) and what
+    a prediction looks like. Of the hidden split, never an item's reference or slice value."""
     with db() as s:
         campaign = s.get(Campaign, campaign_id)
         entry = s.scalar(
@@ -316,6 +329,8 @@ def task_page(
         kinds = s.scalars(
             select(Phase.kind).where(Phase.campaign_id == campaign_id).order_by(Phase.starts_at)
         ).all()
+        team = seen.user.team_id if seen.user is not None else None
+        registration = registration_status(s, campaign_id, team)
     sheet = _datasheet(entry.spec_path, entry.task_hash, entry.public_split, entry.hidden_split)
     return render(
         request,
@@ -325,8 +340,70 @@ def task_page(
         entry=entry,
         sheet=sheet,
         phases=kinds,
-        participant=seen.user is not None and seen.user.team_id is not None,
+        participant=team is not None,
+        registration=registration,
+        hidden_open=seen.staff or registration is RegistrationStatus.APPROVED,
+        base_url=str(request.base_url).rstrip("/"),
     )
+
+
+def _attachment(body: str, filename: str, media_type: str) -> Response:
+    quoted = quote(filename)
+    return Response(
+        body.encode(),
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f"attachment; filename=\"{quoted}\"; filename*=UTF-8''{quoted}",
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+def _downloader(seen: ViewerDep, request: Request, db: DB, campaign_id: int, task_id: str,
+                split: str) -> str | None:  # fmt: skip
+    """The token to download ``split`` with: none for a public split; for any other, the
+    visitor must sign in (then :func:`task_data` decides)."""
+    with db() as s:
+        public = s.scalar(
+            select(CampaignTask.public_split).where(
+                CampaignTask.campaign_id == campaign_id, CampaignTask.task_id == task_id
+            )
+        )
+    if split == public:
+        return seen.token
+    return seen.require(request)[1]
+
+
+@router.get("/campaigns/{campaign_id}/tasks/{task_id}/data")
+def data_download(
+    campaign_id: Id, task_id: Name, request: Request, db: DB, seen: ViewerDep, split: Split
+) -> Response:
+    """A split as JSON Lines, the API's ``/data/{split}`` for the browser (the same service):
+    a public split with its references; the hidden one, ids and inputs only."""
+    token = _downloader(seen, request, db, campaign_id, task_id, split)
+    records = list(task_data(db, token, campaign_id, task_id, split))
+    body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    return _attachment(body, f"{task_id}-{split}.jsonl", "application/x-ndjson")
+
+
+@router.get("/campaigns/{campaign_id}/tasks/{task_id}/sample")
+def sample_download(
+    campaign_id: Id,
+    task_id: Name,
+    request: Request,
+    db: DB,
+    seen: ViewerDep,
+    split: Split,
+    format: Literal["jsonl", "csv"] = "jsonl",
+) -> Response:
+    """A sample submission of ``split``: every id with a placeholder prediction that passes
+    the upload's check (whoever may download the split may have it)."""
+    token = _downloader(seen, request, db, campaign_id, task_id, split)
+    records, kind = sample_submission(db, token, campaign_id, task_id, split)
+    name = f"{task_id}-{split}-exemple.{format}"
+    if format == "csv":
+        return _attachment(csv_text(records, kind), name, "text/csv")
+    return _attachment(sample_jsonl(records), name, "application/x-ndjson")
 
 
 @router.get("/campaigns/{campaign_id}/tasks/{task_id}/leaderboard", response_class=HTMLResponse)
