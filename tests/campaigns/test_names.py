@@ -9,8 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from palmares.campaigns import add_user, create_system
-from palmares.campaigns import accounts
+from palmares.campaigns import accounts, add_user, create_system
 from palmares.campaigns.names import clean_card, clean_user_name, name_keys
 from palmares.core import InputError
 from palmares.store import System, Team
