@@ -86,9 +86,8 @@ def forest_plot(rows: list[dict[str, Any]], title: str) -> Markup:
         )
     for i, row in enumerate(rows):
         top = TOP + i * ROW_HEIGHT
-        label = f"{row['rank']}. {row['team']}" + (
-            f" · {row['system']}" if row.get("system") else ""
-        )
+        rank = row.get("rank_label") or f"{row['rank']}."  # "3=" for a shared rank
+        label = f"{rank} {row['team']}" + (f" · {row['system']}" if row.get("system") else "")
         room = int((right - LEFT) / CHAR)
         if len(label) > room:  # the table beside the figure has it in full
             label = label[: room - 1] + "…"
