@@ -106,12 +106,22 @@ def test_rank_intervals_and_groups_agree_with_palmares_stats(
     # the same, computed directly on the items by palmares.stats
     scores = [_item_scores(tmp_path, truth, team) for team in teams]
     assert [r["value"] for r in rows] == pytest.approx([s.mean() for s in scores])
+    pairs = all_pairs(scores, correction="holm", rng=np.random.default_rng(1))
+    assert compact_letters(pairs.estimates, pairs.significant) == [r["group"] for r in rows]
+    # the rank interval is the ranks the tests leave possible (issue #14): 1 + those
+    # significantly better, to k - those significantly worse
+    better = pairs.significant & (pairs.estimates[None, :] > pairs.estimates[:, None])
+    worse = pairs.significant & (pairs.estimates[None, :] < pairs.estimates[:, None])
+    assert [
+        [1 + int(b), len(rows) - int(w)] for b, w in zip(better.sum(1), worse.sum(1), strict=True)
+    ] == [r["rank_interval"] for r in rows]
+    # here also the bootstrap percentile interval of the ranks (palmares.stats)
     direct = rank_intervals(np.column_stack(scores), rng=np.random.default_rng(0))
     assert [[int(lo), int(hi)] for lo, hi in zip(direct.low, direct.high, strict=True)] == [
         r["rank_interval"] for r in rows
     ]
-    pairs = all_pairs(scores, correction="holm", rng=np.random.default_rng(1))
-    assert compact_letters(pairs.estimates, pairs.significant) == [r["group"] for r in rows]
+    assert [r["verdict"] for r in rows] == ["best", "indistinguishable", "below", "below", "below"]
+    assert [r["below"] for r in rows] == [None, None, 2, 3, 3]
 
     # the stored evidence: exact item scores, replicates on one resampling shared by all
     db = web.app.state.db  # type: ignore[attr-defined]

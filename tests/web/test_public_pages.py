@@ -330,7 +330,9 @@ def test_leaderboard_parts_and_slices(tmp_path: Path) -> None:
     assert "part=private" not in public and "publiée à la fin de la phase" in public
     assert public.index(">lab-a</th>") < public.index(">lab-b</th>")
     assert '<svg class="forest" role="img"' in public and "IC à 95 %" in public
-    assert "des intervalles qui se chevauchent ne montrent pas de différence établie" in public
+    # one rule (issue #14): the old "overlapping intervals" note is gone, the verdict decides
+    assert "se chevauchent" not in public and "lisez le verdict" in public
+    assert "plus haut = meilleur" in public  # accuracy: ↑
     assert '<label for="f-slice">Tranche des données</label>' in public
     for value in ("film", "livre", "restaurant"):
         assert f'<option value="domaine:{value}">domaine = {value}</option>' in public

@@ -1,11 +1,14 @@
 """Leaderboards: per phase and task, each team's latest scored submission, with its interval.
 
 ``part="public"`` is what is shown during the phase; ``part="private"`` decides the final ranking.
-Teams are ordered by the primary metric's value, in its better direction. Each row carries its
-interval, and which differences are real: ``rank_interval`` (a bootstrap interval of its rank)
-and ``group`` (letters: rows sharing one are not significantly different), from
-``campaigns.significance``. Each row also carries its scores per slice (``slices``), so a page
-can rank the same rows on one slice without a query.
+Teams are ranked by the rule of ``campaigns.verdicts`` (one for the API, the pages and the
+snapshots): the primary metric's direction (or distance to its target), equal values sharing a
+rank (``rank_label`` ``3=``), and from the paired tests each row's ``verdict``, ``below``,
+``rank_interval`` and ``group``. Each row also carries its interval and its scores per slice
+(``slices``), so a page can rank the same rows on one slice without a query.
+
+Once a phase has ended and its board is frozen, :func:`shown_board` shows the latest snapshot
+(``campaigns.snapshots``: a republished one supersedes the older), with its date and reason.
 
 In a phase with ``ladder`` feedback, non-staff see on the public part, until the phase ends,
 each team's *released* score instead (:func:`ladder_board`, ``campaigns.ladder``).
@@ -14,15 +17,16 @@ each team's *released* score instead (:func:`ladder_board`, ``campaigns.ladder``
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from palmares.campaigns.significance import annotate
+from palmares.campaigns.verdicts import Direction, board_rule, direction, order_rows
 from palmares.metrics import metric_registry
-from palmares.store import CampaignTask, Phase, ScoreRecord, Submission, System, Team
+from palmares.store import CampaignTask, Phase, ScoreRecord, Snapshot, Submission, System, Team
 from palmares.store.models import LadderState
 
 
@@ -41,8 +45,9 @@ def leaderboard(
     *,
     significance: bool = True,
 ) -> list[dict[str, Any]]:
-    """Each team's latest scored submission on the hidden split, ranked, with its interval,
-    and (``significance``) its rank interval and group."""
+    """Each team's latest scored submission on the hidden split, ranked by the board's rule
+    (``campaigns.verdicts``), with its interval, and (``significance``) its verdict, rank
+    interval and group."""
     with db() as session:
         rows = session.execute(
             select(Submission, ScoreRecord, Team.name, System.name)
@@ -82,15 +87,7 @@ def leaderboard(
                 "slices": stored.get("slices", {}),
             }
         )
-    return _compared(db, ranked(board), part) if significance else ranked(board)
-
-
-def _compared(
-    db: sessionmaker[Session], board: list[dict[str, Any]], part: str
-) -> list[dict[str, Any]]:
-    if not board:
-        return board
-    return annotate(db, board, part, higher_is_better(board[0]["metric"]))
+    return board_rule(db, board, part, compare=significance)
 
 
 def ladder_board(
@@ -98,8 +95,9 @@ def ladder_board(
 ) -> list[dict[str, Any]]:
     """The public board of a ``ladder`` phase: per team, the submission the Ladder last
     accepted and its released score (no interval, no other metric, no slice: they would show
-    more of the public items than the Ladder releases), ranked, with rank intervals and groups
-    of those submissions."""
+    more of the public items than the Ladder releases), ranked by the board's rule on the
+    released scores, the paired tests on those submissions' exact ones (a difference counts
+    only in the order the released scores show)."""
     with db() as session:
         rows = session.execute(
             select(LadderState, ScoreRecord, Team.name, System.name)
@@ -134,7 +132,7 @@ def ladder_board(
                 "slices": {},
             }
         )
-    return _compared(db, ranked(board), "public")
+    return board_rule(db, board, "public")
 
 
 def ladder_released(
@@ -161,6 +159,96 @@ def shows_ladder(phase: Phase, part: str, now: datetime, staff: bool) -> bool:
     return phase.feedback == "ladder" and part == "public" and not staff and phase.ends_at > now
 
 
+@dataclass(frozen=True)
+class Board:
+    """A board as one viewer may see it: its ``rows`` (ruled by ``campaigns.verdicts``),
+    whether they are the Ladder's released scores, the metric's ``direction`` and, for a frozen
+    board, the snapshot shown (``frozen``: its id, ``created_at``, ``reason`` and the snapshot
+    it ``supersedes``, or None for a live board)."""
+
+    rows: list[dict[str, Any]]
+    ladder: bool
+    direction: Direction
+    frozen: dict[str, Any] | None = None
+
+
+def latest_snapshot(
+    db: sessionmaker[Session], phase_id: int, task_id: str
+) -> dict[str, Any] | None:
+    """The latest snapshot of a phase's board of ``task_id`` (a republished snapshot supersedes
+    the older ones), with its rows; None before the phase is frozen."""
+    with db() as session:
+        snapshot = session.scalar(
+            select(Snapshot)
+            .where(Snapshot.phase_id == phase_id, Snapshot.task_id == task_id)
+            .order_by(Snapshot.id.desc())
+            .limit(1)
+        )
+        if snapshot is None:
+            return None
+        older = None
+        if snapshot.supersedes is not None:
+            before = session.get(Snapshot, snapshot.supersedes)
+            older = None if before is None else before.created_at.isoformat()
+        return {
+            "id": snapshot.id,
+            "created_at": snapshot.created_at.isoformat(),
+            "reason": snapshot.reason,
+            "supersedes": snapshot.supersedes,
+            "supersedes_created_at": older,
+            "public": snapshot.public,
+            "private": snapshot.private,
+        }
+
+
+def _frozen_rows(
+    db: sessionmaker[Session], rows: list[dict[str, Any]], part: str
+) -> list[dict[str, Any]]:
+    """A snapshot's rows as shown: as frozen; a snapshot frozen before the rule existed (its
+    rows without ``verdict``) gets the rule from its submissions' evidence."""
+    rows = [dict(row) for row in rows]
+    if rows and "verdict" not in rows[0]:
+        board_rule(db, rows, part)
+    return rows
+
+
+def shown_board(
+    db: sessionmaker[Session],
+    campaign_id: int,
+    task_id: str,
+    phase: Phase,
+    part: Literal["public", "private"],
+    now: datetime,
+    staff: bool,
+) -> Board:
+    """The board as this viewer may see it — the API and the pages both show this. An ended
+    phase with a snapshot shows the latest one (to everyone); otherwise the live board: the
+    Ladder's released scores where this viewer sees them; rounded values re-ranked by the
+    rule (equal shown values share a rank); for staff under a ``ladder`` phase, each row's
+    ``ladder`` (the team's released score and its submission)."""
+    if phase.ends_at <= now:
+        snapshot = latest_snapshot(db, phase.id, task_id)
+        if snapshot is not None:
+            rows = _frozen_rows(db, snapshot[part] or [], part)
+            frozen = {k: v for k, v in snapshot.items() if k not in ("public", "private")}
+            return Board(rows, False, _direction_of(rows), frozen)
+    if shows_ladder(phase, part, now, staff):
+        rows = ladder_board(db, campaign_id, task_id, phase.kind)
+        return Board(rows, True, _direction_of(rows))
+    exact = leaderboard(db, campaign_id, task_id, phase.kind, part)
+    rows = as_shown(exact, phase, now, staff)
+    if rows is not exact:
+        board_rule(db, rows, part)  # ranked on the values shown
+    if staff and phase.feedback == "ladder" and part == "public":
+        released = ladder_released(db, campaign_id, task_id, phase.kind)
+        rows = [{**row, "ladder": released.get(row["team"])} for row in rows]
+    return Board(rows, False, _direction_of(rows))
+
+
+def _direction_of(rows: list[dict[str, Any]]) -> Direction:
+    return direction(rows[0]["metric"]) if rows else Direction()
+
+
 def board_view(
     db: sessionmaker[Session],
     campaign_id: int,
@@ -170,16 +258,9 @@ def board_view(
     now: datetime,
     staff: bool,
 ) -> tuple[list[dict[str, Any]], bool]:
-    """The board as this viewer may see it (the API and the pages share it), and whether it
-    shows the Ladder's released scores. Staff see exact scores, and under a ``ladder`` phase
-    each row's ``ladder`` (the team's released score and its submission)."""
-    if shows_ladder(phase, part, now, staff):
-        return ladder_board(db, campaign_id, task_id, phase.kind), True
-    board = as_shown(leaderboard(db, campaign_id, task_id, phase.kind, part), phase, now, staff)
-    if staff and phase.feedback == "ladder" and part == "public":
-        released = ladder_released(db, campaign_id, task_id, phase.kind)
-        board = [{**row, "ladder": released.get(row["team"])} for row in board]
-    return board, False
+    """:func:`shown_board`'s rows, and whether they are the Ladder's released scores."""
+    board = shown_board(db, campaign_id, task_id, phase, part, now, staff)
+    return board.rows, board.ladder
 
 
 def higher_is_better(metric: str) -> bool:
@@ -189,19 +270,10 @@ def higher_is_better(metric: str) -> bool:
 
 
 def ranked(board: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``board`` sorted by ``value`` in the metric's better direction, with ``rank`` set; a
-    value that could not be computed (None) ranks last."""
-    if board:
-        high = higher_is_better(board[0]["metric"])
-
-        def key(row: dict[str, Any]) -> tuple[bool, float]:
-            value = row["value"]
-            return (True, 0.0) if value is None else (False, -value if high else value)
-
-        board.sort(key=key)  # stable: equal values keep the order they came in
-    for rank, row in enumerate(board, 1):
-        row["rank"] = rank
-    return board
+    """``board`` sorted by ``value`` in the metric's direction (``campaigns.verdicts``), with
+    ``rank`` (equal values share one), ``tied`` and ``rank_label`` set; a value that could not
+    be computed (None) ranks last."""
+    return order_rows(board, direction(board[0]["metric"])) if board else board
 
 
 def slice_board(board: list[dict[str, Any]], field: str, value: str) -> list[dict[str, Any]]:

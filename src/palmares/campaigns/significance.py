@@ -1,4 +1,4 @@
-"""Which differences on a leaderboard are real: rank intervals and significance groups.
+"""Which differences on a leaderboard are real: the paired tests behind every verdict.
 
 Every scored submission keeps, per part of the hidden split, its primary metric on the same
 ``REPLICATES`` (1,000; fewer above 100,000 items) bootstrap resamples of the part's items
@@ -7,17 +7,14 @@ The replicates of the ranked submissions are therefore paired columns of one sha
 resampling, and a leaderboard view needs nothing else — no item is read, nothing is drawn, the
 result is the same on every view:
 
-* **rank interval** of each row: the 2.5 and 97.5 % percentiles (``lower``/``higher``) of its
-  competition rank among the compared rows across the replicates — the bootstrap of ranks of
-  ``palmares.stats.rank_intervals`` (Hall & Miller 2009);
-* **group** letters: every pair compared by a paired bootstrap z-test — the difference of the
+* :func:`comparable` reads the compared rows' exact values and replicates;
+* :func:`pairwise_p_values`: every pair by a paired bootstrap z-test — the difference of the
   two exact values over the standard deviation of the paired replicate differences, two-sided
-  normal p-value — the p-values adjusted with Holm's step-down (``palmares.stats.adjust_pairs``),
-  and the pairs with adjusted p < 0.05 shown as a compact letter display: two rows share a letter
-  exactly when their difference is not significant.
+  normal p-value — then adjusted with Holm's step-down (``palmares.stats.adjust_pairs``);
+* :func:`letter_display`: the significant pairs as compact letters.
 
-The result is cached by a digest of the rows' values and replicates (the same board seen again
-costs one read of its replicates).
+``campaigns.verdicts`` turns them into what a board shows (rank, verdict, rank interval,
+group: one rule, ``docs/campaigns.md``).
 
 Why a z-test rather than the percentile p-value of ``palmares.stats.all_pairs``: a resampling
 p-value cannot go below 2/(B + 1), and Holm multiplies the smallest one by the number of pairs
@@ -28,7 +25,7 @@ the bootstrap's own, so corpus metrics (F1, BLEU) are handled like means.
 The letters come from :func:`letter_display`, a greedy clique cover of the "not significantly
 different" graph in rank order (exact: sharing a letter ⇔ not significant), because
 ``palmares.stats.compact_letters`` (insert-and-absorb) takes minutes on 200 rows. Beyond 52
-letters (a–z, A–Z), no groups are shown: the rank intervals remain.
+letters (a–z, A–Z), no groups are shown: the verdicts and rank intervals remain.
 """
 
 from __future__ import annotations
@@ -44,12 +41,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from palmares.campaigns.scoring import REPLICATES, read_replicates
-from palmares.stats import adjust_pairs
-from palmares.stats.ranks import rank
 from palmares.store.models import ScoreEvidence
 
 ALPHA = 0.05
-CONFIDENCE = 0.95
 LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 #: how the columns were computed, for the API's readers
@@ -57,10 +51,16 @@ METHOD: dict[str, Any] = {
     "replicates": f"{REPLICATES} (fewer above 100,000 items, at least 200)",
     "resampling": "one bootstrap resampling of the part's items, the same for every submission "
     "(seeded per campaign, task and part; whole clusters when the task has a group field)",
-    "rank_interval": f"{CONFIDENCE:.0%} percentile interval of each row's rank across the "
-    "bootstrap replicates (1 = best)",
-    "group": "all pairs compared by a paired bootstrap z-test, Holm-corrected, "
-    f"alpha = {ALPHA}; rows sharing a letter are not significantly different",
+    "rank": "competition ranking in the metric's direction (distance to its target when it has "
+    "one): equal values share the best rank of their run, shown 3= (1, 2, 3=, 3=, 5)",
+    "tests": "all pairs compared by a paired bootstrap z-test on the shared replicates, "
+    f"Holm-corrected, alpha = {ALPHA}; a difference counts only in the order the board shows",
+    "verdict": "best (rank 1); indistinguishable (no row significantly better); below k "
+    "(significantly below the row ranked k, the lowest-ranked row significantly better)",
+    "rank_interval": "[1 + rows significantly better, rows with a value - rows significantly "
+    "worse]: the ranks the tests leave possible; it contains the rank, starts at 1 exactly "
+    "when the verdict is best or indistinguishable",
+    "group": "the same tests as letters: rows sharing a letter are not significantly different",
     "alpha": ALPHA,
     "correction": "holm",
 }
@@ -165,42 +165,23 @@ def _absorbed(cliques: list[int]) -> list[int]:
     return out
 
 
-def compare(
-    values: NDArray[np.float64],
-    replicates: NDArray[np.float64],
-    shown: NDArray[np.float64] | None = None,
-    higher_is_better: bool = True,
-) -> tuple[NDArray[np.int64], NDArray[np.int64], list[str] | None]:
-    """Rank intervals ``(low, high)`` and group letters of k systems from their exact
-    ``values`` ``(k,)`` and paired ``replicates`` ``(B, k)``; ``shown``: the values the board
-    ranks by, which name the letters (default: ``values``)."""
-    ranks = rank(replicates, higher_is_better)
-    tail = (1 - CONFIDENCE) / 2
-    low = np.quantile(ranks, tail, axis=0, method="lower").astype(np.int64)
-    high = np.quantile(ranks, 1 - tail, axis=0, method="higher").astype(np.int64)
-    adjusted = adjust_pairs(pairwise_p_values(values, replicates), "holm")
-    significant = adjusted < ALPHA
-    np.fill_diagonal(significant, False)
-    letters = letter_display(values if shown is None else shown, significant, higher_is_better)
-    return low, high, letters
+#: the rule's judgements (``campaigns.verdicts``) by a digest of what they depend on (the rows'
+#: shown values, exact values and stored replicates): a board that has not changed since its
+#: last view costs one read of its replicates
+_COMPARED: dict[bytes, Any] = {}
 
 
-#: results of :func:`compare` by a digest of what they depend on (the rows' values and stored
-#: replicates): a board that has not changed since its last view costs one read of them
-_COMPARED: dict[bytes, tuple[NDArray[np.int64], NDArray[np.int64], list[str] | None]] = {}
-
-
-def annotate(
-    db: sessionmaker[Session], rows: list[dict[str, Any]], part: str, higher_is_better: bool
-) -> list[dict[str, Any]]:
-    """Set ``rank_interval`` and ``group`` on ranked leaderboard rows (in place; None where a
-    row cannot be compared: scored before evidence was kept, on other items, or a metric that
-    could not be computed). Only the stored replicates are read, never per-item data."""
-    for row in rows:
-        row["rank_interval"], row["group"] = None, None
+def comparable(
+    db: sessionmaker[Session], rows: list[dict[str, Any]], part: str
+) -> tuple[list[int], NDArray[np.float64], NDArray[np.float64], bytes] | None:
+    """The rows of a board that can be compared, from their stored evidence of ``part``: their
+    indices, exact values ``(k,)``, paired replicates ``(B, k)`` and a digest of those; None
+    when none can. A row is left out when it was scored before evidence was kept, has no value,
+    or was scored on other items than most rows (another items digest or number of
+    replicates). Only the stored replicates are read, never per-item data."""
     ids = [row["submission"] for row in rows]
     if not ids:
-        return rows
+        return None
     with db() as session:
         found = session.execute(
             select(
@@ -220,25 +201,17 @@ def annotate(
         if replicates.size >= 2 and np.isfinite(replicates).all():
             usable.append((i, f"{got[0]}:{replicates.size}", float(got[1]), replicates))
     if not usable:
-        return rows
+        return None
     digests = [u[1] for u in usable]
     # the items (and number of resamples) most rows were scored on
     common = max(sorted(set(digests)), key=digests.count)
     usable = [u for u in usable if u[1] == common]
-    shown = [float(rows[u[0]]["value"]) for u in usable]
-    key = hashlib.sha256(repr((higher_is_better, shown, [u[2] for u in usable])).encode())
+    key = hashlib.sha256(repr([u[2] for u in usable]).encode())
     for u in usable:
         key.update(u[3].tobytes())
-    found_before = _COMPARED.get(key.digest())
-    if found_before is None:
-        values = np.array([u[2] for u in usable])
-        replicates = np.column_stack([u[3] for u in usable])
-        found_before = compare(values, replicates, np.array(shown), higher_is_better)
-        _COMPARED[key.digest()] = found_before
-        while len(_COMPARED) > 64:  # oldest first: dicts keep insertion order
-            _COMPARED.pop(next(iter(_COMPARED)))
-    low, high, letters = found_before
-    for j, (i, *_rest) in enumerate(usable):
-        rows[i]["rank_interval"] = [int(low[j]), int(high[j])]
-        rows[i]["group"] = None if letters is None else letters[j]
-    return rows
+    return (
+        [u[0] for u in usable],
+        np.array([u[2] for u in usable]),
+        np.column_stack([u[3] for u in usable]),
+        key.digest(),
+    )

@@ -1,6 +1,7 @@
 """Frozen leaderboards: published when a phase ends (the private part decides the final
 ranking); a rescore after a fix publishes a new snapshot that supersedes, never replaces, the
-old one."""
+old one. The rows are frozen as the board's rule ranked them (``campaigns.verdicts``); an ended
+phase's board shows its latest snapshot (``leaderboard.shown_board``)."""
 
 from __future__ import annotations
 
@@ -89,6 +90,9 @@ def freeze_ended(db: sessionmaker[Session], now: datetime | None = None) -> list
 
 
 def snapshots(db: sessionmaker[Session], campaign_id: int, task_id: str) -> list[dict[str, Any]]:
+    """Every snapshot of a task's boards in the campaign, oldest first: each with the one it
+    ``supersedes`` and the one that supersedes it (``superseded_by``: None for the latest of
+    its phase, the one boards show, ``leaderboard.latest_snapshot``)."""
     with db() as session:
         rows = session.execute(
             select(Snapshot, Phase.kind)
@@ -96,12 +100,14 @@ def snapshots(db: sessionmaker[Session], campaign_id: int, task_id: str) -> list
             .where(Phase.campaign_id == campaign_id, Snapshot.task_id == task_id)
             .order_by(Snapshot.id)
         ).all()
+    later = {s.supersedes: s.id for s, _kind in rows if s.supersedes is not None}
     return [
         {
             "id": s.id,
             "phase": kind,
             "reason": s.reason,
             "supersedes": s.supersedes,
+            "superseded_by": later.get(s.id),
             "created_at": s.created_at.isoformat(),
             "public": s.public,
             "private": s.private,

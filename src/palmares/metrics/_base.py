@@ -25,6 +25,10 @@ D = TypeVar("D", LabelData, TextData, NumberData, RankingData, ChoiceData, PairD
 class Metric(ABC, Generic[D]):
     """A metric: what it compares (``kind``), which way is better, and how it aggregates.
 
+    ``higher_is_better`` gives the better direction; a metric whose best value is a point
+    (0.5 for a preference rate, 0 for a bias score) declares it as ``target``: a leaderboard
+    then ranks by distance to it (``campaigns.verdicts``), smaller is better.
+
     Subclasses set the class attributes and implement the aggregation of their base class.
     Options (``k`` for ranking metrics) come from the task YAML and are checked in ``__init__``;
     a subclass lists the ones it takes in ``option_names``.
@@ -34,6 +38,7 @@ class Metric(ABC, Generic[D]):
     kind: ClassVar[ValueKind]
     aggregation: ClassVar[str]
     higher_is_better: ClassVar[bool] = True
+    target: ClassVar[float | None] = None
     needs_probabilities: ClassVar[bool] = False
     option_names: ClassVar[tuple[str, ...]] = ()
     description: ClassVar[str] = ""

@@ -61,6 +61,7 @@ class FirstPreferred(MeanMetric[PairData]):
     kind = ValueKind.PAIR
     description = "share of pairs where the first sentence is more likely (0.5: no preference)"
     higher_is_better: ClassVar[bool] = False  # for bias pairs, the first is the stereotype
+    target: ClassVar[float | None] = 0.5  # no preference: ranked by distance to 0.5
 
     def item_scores(self, data: PairData) -> NDArray[np.float64]:
         return (data.first > data.second).astype(np.float64)
@@ -71,6 +72,7 @@ class LoglikDifference(MeanMetric[PairData]):
     kind = ValueKind.PAIR
     description = "mean log-likelihood of the first sentence minus the second, in nats"
     higher_is_better: ClassVar[bool] = False
+    target: ClassVar[float | None] = 0.0  # no preference: ranked by distance to 0
 
     def item_scores(self, data: PairData) -> NDArray[np.float64]:
         return data.first - data.second

@@ -28,6 +28,14 @@ METRICS: tuple[type[Metric[Any]], ...] = (
 )
 
 
+#: metrics whose best value is a point, not an end of the scale: a leaderboard ranks them by
+#: distance to it (``Metric.target``; docs/metrics.md, "Direction"). BBQ's bias scores: 0 is no
+#: bias, and a negative score is bias against the stereotype, not better than 0.
+TARGETS: dict[type[Metric[Any]], float] = {DisambiguatedBias: 0.0, AmbiguousBias: 0.0}
+for _cls, _target in TARGETS.items():
+    _cls.target = _target
+
+
 def register(registry: MetricRegistry) -> None:
     for cls in METRICS:
         registry.add(cls)

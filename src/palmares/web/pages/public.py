@@ -29,9 +29,15 @@ from palmares.campaigns import (
     registration_status,
     task_data,
 )
-from palmares.campaigns.leaderboard import board_view, slice_board, slice_options
+from palmares.campaigns.leaderboard import (
+    latest_snapshot,
+    shown_board,
+    slice_board,
+    slice_options,
+)
 from palmares.campaigns.samples import csv_text, guide, sample_submission
 from palmares.campaigns.samples import jsonl as sample_jsonl
+from palmares.campaigns.verdicts import Direction
 from palmares.core import InputError
 from palmares.store import Campaign, CampaignTask, Challenge, Phase, Submission
 from palmares.tasks import load_task
@@ -439,8 +445,18 @@ def leaderboard_page(
     hidden = withheld if part == "public" else not private_open
     rows: list[dict[str, Any]] = []
     ladder = False
+    way, frozen, frozen_elsewhere = Direction(), None, []
     if not hidden:
-        rows, ladder = board_view(db, campaign_id, task_id, row, part, now, seen.staff)
+        board = shown_board(db, campaign_id, task_id, row, part, now, seen.staff)
+        rows, ladder, way, frozen = board.rows, board.ladder, board.direction, board.frozen
+    if frozen is not None and not rows:  # an empty frozen board: where the results are
+        frozen_elsewhere = [
+            p.kind
+            for p in phases
+            if p.kind != phase
+            and p.ends_at <= now
+            and ((snap := latest_snapshot(db, p.id, task_id)) is not None and snap[part])
+        ]
     options = slice_options(rows)
     field, _sep, value = slice.partition(":")
     chosen = slice if (field, value) in options else ""
@@ -469,4 +485,13 @@ def leaderboard_page(
         ladder=ladder,
         ladder_phase=row.feedback == "ladder" and not ended,
         grouped=any(r.get("group") for r in shown),
+        direction=way.as_dict(),
+        frozen=frozen,
+        frozen_label=day_label(datetime.fromisoformat(frozen["created_at"])) if frozen else "",
+        superseded_label=(
+            day_label(datetime.fromisoformat(frozen["supersedes_created_at"]))
+            if frozen and frozen.get("supersedes_created_at")
+            else ""
+        ),
+        frozen_elsewhere=frozen_elsewhere,
     )

@@ -1,5 +1,7 @@
-"""``/api/campaigns/{id}/tasks/{task}/leaderboard``: the ranking with intervals, rank intervals
-and significance groups (``significance`` says how they are computed).
+"""``/api/campaigns/{id}/tasks/{task}/leaderboard``: the ranking by the board's rule
+(``campaigns.verdicts``: rank with ties ``rank_label`` ``3=``, ``verdict``, ``below``,
+``rank_interval``, ``group``; ``significance`` says how they are computed), the metric's
+``direction``, and for a frozen board the snapshot shown (``frozen``) — what the page shows.
 
 The public part is shown to anyone while a phase's feedback allows it (with ``ladder``
 feedback: each team's released score, ``"ladder": true``); the private part, which decides the
@@ -21,7 +23,7 @@ from palmares.campaigns import (
     public_board_withheld,
     snapshots,
 )
-from palmares.campaigns.leaderboard import board_view
+from palmares.campaigns.leaderboard import shown_board
 from palmares.campaigns.significance import METHOD
 from palmares.core import InputError
 from palmares.store import Phase
@@ -50,20 +52,23 @@ def get_leaderboard(
         raise Forbidden(f"the {phase} phase shows no leaderboard before it ends")
     if part == "private" and not staff and row.ends_at > now:
         raise Forbidden("the private leaderboard is published when the phase ends")
-    board, ladder = board_view(db, campaign_id, task_id, row, part, now, staff)
+    board = shown_board(db, campaign_id, task_id, row, part, now, staff)
     return {
         "phase": phase,
         "part": part,
         "task": task_id,
-        "rows": board,
-        "ladder": ladder,
+        "rows": board.rows,
+        "ladder": board.ladder,
+        "direction": board.direction.as_dict(),
+        "frozen": board.frozen,
         "significance": METHOD,
     }
 
 
 @router.get("/{campaign_id}/tasks/{task_id}/snapshots")
 def get_snapshots(campaign_id: Id, task_id: Name, db: DB) -> dict[str, Any]:
-    """Frozen leaderboards (published at each phase's end, and after each rescore)."""
+    """Frozen leaderboards (published at each phase's end, and after each rescore), oldest
+    first; each names the one it ``supersedes`` and the one it is ``superseded_by``."""
     return {"task": task_id, "snapshots": snapshots(db, campaign_id, task_id)}
 
 
