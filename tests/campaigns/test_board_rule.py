@@ -250,3 +250,36 @@ def test_frozen_board_says_which_snapshot_and_shows_the_latest(tmp_path: Path) -
     assert [s["superseded_by"] for s in listed] == [second, None]
     public = web.get("/api/campaigns/1/tasks/demo/leaderboard?phase=dev").json()
     assert public["frozen"]["id"] == second  # both parts of the latest snapshot
+
+
+def test_a_closed_campaign_says_where_its_frozen_results_are(tmp_path: Path) -> None:
+    """Like the demo's closed campaign: every submission in the dev phase, none in the test
+    phase. Both boards are frozen; the test phase's says so, and points to the dev results."""
+    from tests.campaigns.conftest import EXAMPLE, campaign_file
+
+    from palmares.campaigns import freeze_ended
+
+    app = create_app(Settings(db=f"sqlite:///{tmp_path / 'p.db'}", artifacts=str(tmp_path / "a")))
+    db, artifacts = app.state.db, app.state.artifacts
+    create_campaign(db, campaign_file(tmp_path))
+    in_dev = datetime(2027, 3, 10, 12, 0, tzinfo=UTC)
+    token = join(db, "alice", "lab-a")
+    submit_predictions(db, artifacts, token, 1, "avis-fr", EXAMPLE / "baseline.jsonl", in_dev)
+    while run_one(db, artifacts, clock=lambda: in_dev) is not None:
+        pass
+    now = datetime.now(UTC)
+    with db.begin() as s:  # the campaign is over: dev ended 20 days ago, test 13
+        s.execute(update(Phase).where(Phase.kind == "dev").values(
+            starts_at=now - timedelta(days=60), ends_at=now - timedelta(days=20)))  # fmt: skip
+        s.execute(update(Phase).where(Phase.kind == "test").values(
+            starts_at=now - timedelta(days=20), ends_at=now - timedelta(days=13)))  # fmt: skip
+    assert len(freeze_ended(db, now)) == 2
+    web = TestClient(app)
+    final = web.get("/campaigns/1/tasks/avis-fr/leaderboard?phase=test&part=private").text
+    assert "Aucune soumission notée pour l&#39;instant" not in final
+    assert "Classement figé : instantané du" in final and "fin de la phase" in final
+    assert "Aucune soumission n&#39;a été notée dans cette phase. Résultats figés :" in final
+    assert 'href="/campaigns/1/tasks/avis-fr/leaderboard?phase=dev&amp;part=private"' in final
+    dev = web.get("/campaigns/1/tasks/avis-fr/leaderboard?phase=dev&part=private").text
+    assert "Classement figé" in dev and ">lab-a</th>" in dev
+    assert '<td class="verdict">meilleur</td>' in dev
