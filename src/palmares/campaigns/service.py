@@ -38,6 +38,7 @@ from palmares.store import (
 from palmares.tasks import Task, load_task, read_predictions
 from palmares.tasks._yaml import read_yaml, validate_model
 from palmares.tasks.packs import resolve_task
+from palmares.tasks.predictions import OtherSplit, predictions_format
 
 ROLES = ("admin", "organiser", "participant", "auditor")
 #: the roles that see every team's submissions and the private parts before a phase ends
@@ -330,12 +331,36 @@ def submit_predictions(
         raise InputError(f"task {task_id!r} has no {split} split to submit to", field="split")
     task = load_task(entry.spec_path)
     target = entry.hidden_split if split == "hidden" else entry.public_split
-    # the check alone: a Scorer would also hash every split of the task on each submission
-    read_predictions(str(file), task.items(target), task.value_kind)  # names file, line, field
+    # the check alone: a Scorer would also hash every split of the task on each submission.
+    # The reader decides the format (from the name, else the content) and refuses a name the
+    # content contradicts, so the stored artifact, which has no name, reads the same in the
+    # worker (from its content alone)
+    read_predictions(
+        str(file),
+        task.items(target),
+        task.value_kind,
+        other_splits=_other_splits(task, entry, split),
+    )  # names file, line, field
     return _queue(
         db, user, phase, entry, "predictions", now, store=(artifacts, file), split=split,
-        system=system,
+        system=system, details={"format": predictions_format(file)},
     )  # fmt: skip
+
+
+#: how a participant picks each split on the submit page (and the API's ``split``)
+SPLIT_CHOICE = {
+    "public": "« développement » (split=public)",
+    "hidden": "« test caché » (split=hidden)",
+}
+
+
+def _other_splits(task: Task, entry: CampaignTask, split: str) -> list[OtherSplit]:
+    """The campaign task's other split, so that a file sent to the wrong one is told so."""
+    other = "public" if split == "hidden" else "hidden"
+    name = entry.public_split if other == "public" else entry.hidden_split
+    if name is None or name == (entry.hidden_split if split == "hidden" else entry.public_split):
+        return []
+    return [OtherSplit(name, SPLIT_CHOICE[other], lambda: task.items(name).ids)]
 
 
 def submit_model_file(
@@ -433,11 +458,13 @@ def _queue(
     kind: str,
     now: datetime,
     store: tuple[Artifacts, str | Path] | None = None,
+    details: dict[str, str] | None = None,
     **fields: str | None,
 ) -> str:
     """Count the submission against the quotas and queue its job: one transaction. The file
     (``store``) is stored only once the system and the quota are checked, and removed again if
-    the transaction fails: a refused submission leaves nothing behind."""
+    the transaction fails: a refused submission leaves nothing behind. ``details`` go to the
+    audit event only (a predictions file's format)."""
     assert user.team_id is not None
     submission_id = uuid.uuid4().hex
     system = fields.pop("system", None)
@@ -479,6 +506,7 @@ def _queue(
             shown = {k: v for k, v in fields.items() if k != "secret"} | {"artifact": artifact}
             if system is not None:
                 shown["system"] = system
+            shown |= details or {}
             action = "submission.create"
             record(session, user.name, action, {**payload, "kind": kind, **shown}, now)
     except BaseException:

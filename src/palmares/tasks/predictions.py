@@ -4,6 +4,15 @@ Formats: JSON Lines (``{"id": …, "prediction": …, "probabilities": {label: p
 CSV/TSV with a header ``id,prediction`` (probabilities as ``probabilities.<label>`` columns; a
 ranking as ids separated by spaces).
 
+One reader for the CLI, the upload check and the worker: :func:`predictions_format` decides the
+format once, from the file's name (``.jsonl``/``.ndjson``, ``.csv``, ``.tsv``, a ``.gz`` after
+them) or, when the name says nothing, from its content (:func:`sniff_format`: a first non-blank
+character ``{`` is JSON Lines, a header with ``id`` and ``prediction`` columns is CSV or TSV by
+its delimiter). A name that the content plainly contradicts is refused (the problem found
+reading it as named says what the content is): so every file this module accepts reads the same
+from its content alone, which is how the worker reads a stored artifact (content-addressed, it
+has no name).
+
 Two paths give the same result. The fast path parses the whole file with pyarrow and checks ids
 and types column-wise; it scores a million lines in well under a second. When it meets anything
 unusual it gives up, and the exact path (plain Python, line by line) either finds the first
@@ -16,9 +25,11 @@ import csv
 import io
 import json
 import math
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pyarrow as pa
 
@@ -32,14 +43,97 @@ from palmares.tasks._fast_path import (
 )
 from palmares.tasks._id_index import IdIndex
 
+Format = Literal["jsonl", "csv", "tsv"]
+#: how a file's name tells its format (the last suffix, after a ``.gz`` is taken off)
+SUFFIXES: dict[str, Format] = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv"}
+DELIMITERS: dict[str, str] = {"csv": ",", "tsv": "\t"}
+_SHOWN = {"jsonl": "JSON Lines", "csv": "CSV", "tsv": "TSV"}
+#: bytes of the start of a file that :func:`sniff_format` reads (a header longer than this is
+#: judged on its start)
+SNIFF_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class OtherSplit:
+    """Another split of the same task, for the messages about ids: a file whose ids are this
+    split's is told so (``choose``: how the sender picks it, e.g. ``« développement »``).
+    ``ids`` is called only when a file's ids do not match, to say whether they are these."""
+
+    name: str
+    choose: str
+    ids: Callable[[], Collection[str]]
+
+
+def format_from_name(name: str | Path) -> Format | None:
+    """The format a file's name gives (``p.csv``, ``p.csv.gz``), or None when it says nothing."""
+    lower = Path(name).name.lower().removesuffix(".gz")
+    return next((fmt for suffix, fmt in SUFFIXES.items() if lower.endswith(suffix)), None)
+
+
+def sniff_format(head: bytes) -> tuple[Format, bool]:
+    """The format the start of a file reads as, and whether it plainly is that one: a first
+    non-blank character ``{`` (JSON Lines), or a first line holding the columns ``id`` and
+    ``prediction`` split by commas (CSV) or tabs (TSV). Otherwise a guess (not plain): a first
+    line with a tab is TSV, one with a comma CSV, anything else JSON Lines."""
+    text = head[:SNIFF_BYTES].decode("utf-8", errors="replace").removeprefix("\ufeff")
+    first = next((line for line in text.split("\n") if line.strip()), "")
+    start = first.lstrip()
+    if start.startswith("{"):
+        return "jsonl", True
+    for fmt in ("csv", "tsv"):  # the header as the CSV reader reads it: the first record
+        try:
+            header = next(csv.reader(io.StringIO(text, newline=""), delimiter=DELIMITERS[fmt]))
+        except (StopIteration, csv.Error):
+            continue
+        if "id" in header and "prediction" in header:
+            return fmt, True
+    if start.startswith("["):
+        return "jsonl", False
+    if "\t" in first:
+        return "tsv", False
+    return ("csv" if "," in first else "jsonl"), False
+
+
+def predictions_format(path: str | Path, head: bytes | None = None) -> Format:
+    """The format the predictions file ``path`` is read in (``head``: its first bytes, when
+    already read): the name's when it gives one, else the content's (:func:`sniff_format`)."""
+    if head is None:
+        with open(path, "rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+    return format_from_name(path) or sniff_format(head)[0]
+
+
+def _contradiction(named: Format | None, head: bytes) -> str | None:
+    """What to tell when the content plainly is another format than the name gives."""
+    sniffed, plain = sniff_format(head)
+    if named is None or not plain or sniffed == named:
+        return None
+    why = (
+        "its first line is a JSON object"
+        if sniffed == "jsonl"
+        else f"its first line is a {_SHOWN[sniffed]} header with id and prediction columns"
+    )
+    suffix = next(s for s, f in SUFFIXES.items() if f == sniffed)
+    named_as, holds = _SHOWN[named], _SHOWN[sniffed]
+    return f"the file is named as {named_as} but holds {holds} ({why}): name it {suffix}"
+
 
 def read_predictions(
-    path: str | Path, items: ItemSet, kind: ValueKind, *, index: IdIndex | None = None
+    path: str | Path,
+    items: ItemSet,
+    kind: ValueKind,
+    *,
+    index: IdIndex | None = None,
+    other_splits: Sequence[OtherSplit] = (),
 ) -> Predictions:
     """Read ``path`` and return predictions aligned on ``items`` (one per item, in item order).
 
-    ``index`` is the items' :class:`IdIndex`; pass it when scoring many files against the same
-    items, so that it is built once.
+    The format is :func:`predictions_format`'s; a file whose content plainly is another format
+    than its name says is refused (even when it would read in both), so that what is accepted
+    reads the same from its content alone. ``index`` is the items' :class:`IdIndex`; pass it
+    when scoring many files against the same items, so that it is built once. When the file's
+    ids do not match the items', a file that holds one of ``other_splits``' ids instead is told
+    so (by the split's name: its ids are never shown).
     """
     path = Path(path)
     name = str(path)
@@ -49,7 +143,30 @@ def read_predictions(
         raise InputError("file not found", file=name) from None
     if is_blank(buf):
         raise InputError("the file is empty", file=name)
-    delimiter = {".csv": ",", ".tsv": "\t"}.get(path.suffix.lower())
+    head = buf.slice(0, min(buf.size, SNIFF_BYTES)).to_pybytes()
+    fmt = predictions_format(path, head)
+    contradiction = _contradiction(format_from_name(path), head)
+    try:
+        predictions = _read(buf, name, DELIMITERS.get(fmt), items, kind, index, other_splits)
+    except InputError as exc:
+        if contradiction is None:
+            raise
+        problem = f"{exc.problem}; {contradiction}"
+        raise InputError(problem, file=exc.file, line=exc.line, field=exc.field) from None
+    if contradiction is not None:  # it reads as both: the worker, reading the content, would differ
+        raise InputError(contradiction, file=name, line=1)
+    return predictions
+
+
+def _read(
+    buf: pa.Buffer,
+    name: str,
+    delimiter: str | None,
+    items: ItemSet,
+    kind: ValueKind,
+    index: IdIndex | None,
+    other_splits: Sequence[OtherSplit],
+) -> Predictions:
     if index is None:
         index = IdIndex(pa.array(items.ids, type=pa.string()))
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -66,7 +183,7 @@ def read_predictions(
     records = (
         _exact_delimited(raw, delimiter, name, kind) if delimiter else _exact_jsonl(raw, name, kind)
     )
-    return _align(records, items, name, digest)
+    return _align(records, items, name, digest, other_splits)
 
 
 # --- exact path --------------------------------------------------------------------------------
@@ -156,7 +273,13 @@ def _delimited_records(reader: Any, name: str, kind: ValueKind) -> list[Record]:
     return records
 
 
-def _align(records: list[Record], items: ItemSet, name: str, digest: str) -> Predictions:
+def _align(
+    records: list[Record],
+    items: ItemSet,
+    name: str,
+    digest: str,
+    other_splits: Sequence[OtherSplit] = (),
+) -> Predictions:
     index = items.index
     values: list[Any] = [None] * len(items)
     probas: list[dict[str, float] | None] = [None] * len(items)
@@ -165,7 +288,8 @@ def _align(records: list[Record], items: ItemSet, name: str, digest: str) -> Pre
         pos = index.get(item_id)
         if pos is None:
             raise InputError(
-                f"unknown id {_short(item_id)}: no such item in this task split",
+                f"unknown id {_short(item_id)}: no such item in this task split"
+                + _other_split_hint(records, items, other_splits),
                 file=name,
                 line=lineno,
                 field="id",
@@ -184,7 +308,9 @@ def _align(records: list[Record], items: ItemSet, name: str, digest: str) -> Pre
     if missing:
         shown = ", ".join(repr(m) for m in missing[:5]) + (" …" if len(missing) > 5 else "")
         raise InputError(
-            f"missing predictions for {len(missing)} of {len(items)} items: {shown}", file=name
+            f"missing predictions for {len(missing)} of {len(items)} items: {shown}"
+            + _other_split_hint(records, items, other_splits),
+            file=name,
         )
     with_proba = sum(p is not None for p in probas)
     if with_proba not in (0, len(probas)):
@@ -193,6 +319,39 @@ def _align(records: list[Record], items: ItemSet, name: str, digest: str) -> Pre
         )
     probabilities = [p for p in probas if p is not None] if with_proba else None
     return Predictions(values=values, probabilities=probabilities, digest=digest, source=name)
+
+
+#: a file is told its ids are another split's when it holds at least this share of that
+#: split's ids, and they make at least this share of its own
+OTHER_SPLIT_SHARE = 0.9
+
+
+def _other_split_hint(
+    records: list[Record], items: ItemSet, other_splits: Sequence[OtherSplit]
+) -> str:
+    """``"; these ids are the dev split's: choose …"`` when the file's ids are plainly another
+    split's rather than this one's; "" otherwise. Splits may share ids as strings (``q-0001``
+    in dev and in test, for other questions): the whole id sets are compared. The file is
+    another split's when it covers at least ``OTHER_SPLIT_SHARE`` of that split with ids that are
+    mostly that split's, and a larger share of it than of this split — or when it holds exactly
+    that split's ids and not this one's. Nothing of the other split is shown but its name."""
+    if not other_splits:
+        return ""
+    ids = {item_id for _, item_id, _, _ in records}
+    if not ids:
+        return ""
+    here = items.index
+    mine = sum(1 for i in ids if i in here) / max(len(items), 1)
+    for other in other_splits:
+        theirs = set(other.ids())
+        if not theirs or theirs == set(items.ids):
+            continue  # the same ids: they cannot tell the splits apart
+        shared = len(ids & theirs)
+        covers, purity = shared / len(theirs), shared / len(ids)
+        exact = ids == theirs
+        if exact or (covers >= OTHER_SPLIT_SHARE and purity >= OTHER_SPLIT_SHARE and covers > mine):
+            return f"; these ids are the {other.name} split's: choose {other.choose}"
+    return ""
 
 
 def _check_id(value: Any, where: dict[str, Any]) -> str:

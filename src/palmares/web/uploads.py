@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from palmares.campaigns import Artifacts, submit_endpoint, submit_model_file, submit_predictions
 from palmares.campaigns.credentials import Vault
 from palmares.core import InputError
+from palmares.tasks.predictions import format_from_name
 from palmares.web.limits import MB, TooLarge
 from palmares.web.settings import Settings
 
@@ -155,9 +156,11 @@ def shown_name(filename: str | None) -> str:
 
 
 def _suffix(name: str) -> str:
-    """How the service should read the file: as CSV, TSV, or (anything else) JSON Lines."""
-    inner = name.lower().removesuffix(".gz")
-    return next((s for s in (".csv", ".tsv") if inner.endswith(s)), ".jsonl")
+    """The suffix of the format the sent name gives (``.csv`` for ``p.csv.gz``), or none when
+    it gives none: the reader then tells the format from the content
+    (:func:`palmares.tasks.predictions.predictions_format`)."""
+    fmt = format_from_name(shown_name(name))
+    return "" if fmt is None else f".{fmt}"
 
 
 def _receive_text(file: BinaryIO, local: Path, megabytes: int, name: str) -> None:
