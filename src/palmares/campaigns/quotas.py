@@ -6,6 +6,9 @@ nothing on conflict), then increments it with ``UPDATE … WHERE used < limit``.
 serialises concurrent updates of one row (PostgreSQL re-checks the condition on the row it locked;
 SQLite takes the write lock at BEGIN), so exactly ``limit`` reservations succeed. The caller's
 transaction rolls every row back if any period is full, or if anything after fails.
+
+A submission whose scoring failed because of the platform (not of its file) is given its
+quota back (:func:`give_back`, called by the worker in the transaction that marks it failed).
 """
 
 from __future__ import annotations
@@ -48,3 +51,25 @@ def reserve(session: Session, team_id: int, phase: Phase, now: datetime) -> None
             statement = statement.where(QuotaUsage.used < limit)
         if session.execute(statement).rowcount != 1:  # type: ignore[attr-defined]
             raise QuotaExceeded(period, limit or 0)
+
+
+def give_back(session: Session, team_id: int, phase_id: int, submitted_at: datetime) -> list[str]:
+    """Undo :func:`reserve` for a submission made at ``submitted_at`` (its scoring failed
+    because of the platform): one less used in each period it was counted in, the UTC day it
+    was made and ``total``, never below 0; the periods given back. Runs in the caller's
+    transaction (the one that marks the submission failed)."""
+    periods = []
+    for period in (submitted_at.date().isoformat(), "total"):
+        statement = (
+            update(QuotaUsage)
+            .where(
+                QuotaUsage.team_id == team_id,
+                QuotaUsage.phase_id == phase_id,
+                QuotaUsage.period == period,
+                QuotaUsage.used > 0,
+            )
+            .values(used=QuotaUsage.used - 1)
+        )
+        if session.execute(statement).rowcount == 1:  # type: ignore[attr-defined]
+            periods.append(period)
+    return periods

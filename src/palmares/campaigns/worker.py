@@ -24,7 +24,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,12 +34,13 @@ from palmares.campaigns.audit import record
 from palmares.campaigns.credentials import Vault
 from palmares.campaigns.jobs import claim, heartbeat, holds, patiently, transient
 from palmares.campaigns.ladder import decide
+from palmares.campaigns.quotas import give_back
 from palmares.campaigns.scoring import Evidence, partition_seed, score_parts_with_evidence
 from palmares.campaigns.snapshots import freeze_ended
-from palmares.core import ItemSet, PalmaresError, Predictions
+from palmares.core import InputError, ItemSet, PalmaresError, Predictions
 from palmares.engine import ResponseCache, Scorer, run_model
 from palmares.store import CampaignTask, Job, Phase, ScoreRecord, Submission
-from palmares.store.models import ScoreEvidence
+from palmares.store.models import AuditEvent, ScoreEvidence
 from palmares.tasks import Task, load_task
 
 Clock = Callable[[], datetime]
@@ -121,8 +122,15 @@ def _process(
     submission, entry = patiently(load, f"job {job_id}: reading it")
     per_item: list[dict[str, object]] | None = None
     evidence: dict[str, Evidence | None] = {}
+    platform = False  # the platform's failure, not the submission's: its quota is given back
     try:
-        task = load_task(entry.spec_path)
+        try:
+            task = load_task(entry.spec_path)
+        except Exception as exc:
+            raise PlatformFailure(f"the task failed to load: {exc}") from exc
+        stored = submission.kind in ("predictions", "model_file")
+        if stored and not artifacts.path(submission.artifact).is_file():
+            raise PlatformFailure(f"the stored file {submission.artifact} is missing")
         seed = partition_seed(entry)
         if submission.split == "public":
             parts, per_item = _public_split(task, entry, submission, artifacts)
@@ -132,10 +140,28 @@ def _process(
                 task, entry.hidden_split, source, seed, items
             )
         error = None
-    except PalmaresError as exc:  # the file was checked at submission: this is unexpected
-        parts, error = None, f"scoring failed: {exc}"
-    except Exception:
-        parts, error = None, "scoring failed: " + traceback.format_exc(limit=3)
+    except PlatformFailure as exc:
+        parts, error, platform = None, f"{PLATFORM_ERROR}{exc}", True
+    except InputError as exc:
+        path = str(artifacts.path(submission.artifact)) if submission.artifact else None
+        if path is not None and exc.file == path:
+            # the file was checked at submission: a problem found only now is still the file's,
+            # told by line and field (never by the server's path of it)
+            located = InputError(exc.problem, line=exc.line, field=exc.field)
+            parts, error = None, FILE_ERROR + str(located).replace(str(artifacts.root), "…")
+        elif submission.kind == "predictions":  # a task or dataset file: the platform's
+            parts, error, platform = None, f"{PLATFORM_ERROR}{exc}", True
+        else:  # what the team's model or endpoint gave
+            parts, error = None, f"scoring failed: {exc}"
+    except PalmaresError as exc:
+        if submission.kind == "predictions":  # its file passed every check: the platform's
+            parts, error, platform = None, f"{PLATFORM_ERROR}{exc}", True
+        else:  # a model or endpoint that failed (the submission's)
+            parts, error = None, f"scoring failed: {exc}"
+    except Exception:  # a bug of the platform's, outside the file's checks
+        parts, error, platform = None, PLATFORM_ERROR + traceback.format_exc(limit=3), True
+    if platform:
+        log.error("job %s: %s", job_id, error)  # the organisers' logs; the console lists it too
 
     # the outcome in one transaction, retried while the database is away; a retry after a commit
     # that did reach the server finds the job done (holds() is false) and writes nothing
@@ -151,6 +177,8 @@ def _process(
                     update(Job).where(Job.id == job_id).values(status="failed", error=error)
                 )
                 status = "failed"
+                if platform:  # in the transaction that marks it failed
+                    refund(session, submission, worker, error or "", clock())
             else:
                 score = ScoreRecord(
                     submission_id=submission.id,
@@ -189,6 +217,44 @@ def _process(
             record(session, worker, "submission.score", summary, clock())
 
     patiently(finish, f"job {job_id}: recording its outcome")
+
+
+class PlatformFailure(Exception):
+    """Scoring failed for a reason of the platform's (a task that does not load, a stored file
+    gone), not the submission's."""
+
+
+#: how a job's error starts (``Job.error``, staff's view): the platform failed (quota given
+#: back), or the file has a problem found only at scoring (told to the team by line and field)
+PLATFORM_ERROR = "platform error (quota given back): "
+FILE_ERROR = "file problem: "
+
+
+def refund(session: Session, submission: Submission, actor: str, reason: str, at: datetime) -> bool:
+    """Give back the quota ``submission`` used and audit it (``submission.refund``), once per
+    submission (a rescored one that fails again is not refunded twice); whether it did."""
+    done = session.scalars(
+        select(AuditEvent.payload).where(AuditEvent.action == "submission.refund")
+    )
+    if any(p.get("submission") == submission.id for p in done):
+        return False
+    periods = give_back(session, submission.team_id, submission.phase_id, submission.created_at)
+    payload = {"submission": submission.id, "periods": periods, "reason": reason[:500]}
+    record(session, actor, "submission.refund", payload, at)
+    return True
+
+
+def failure_reason(error: str | None) -> tuple[str, str | None] | None:
+    """What a team is told of its failed submission, from the job's error: ``("platform",
+    None)`` (its quota was given back), ``("file", "line 3: prediction: …")``, or ``("other",
+    None)`` (the detail is for staff). None when there is no error."""
+    if not error:
+        return None
+    if error.startswith(PLATFORM_ERROR):
+        return "platform", None
+    if error.startswith(FILE_ERROR):
+        return "file", error.removeprefix(FILE_ERROR)
+    return "other", None
 
 
 def _evidence_row(submission_id: str, part: str, found: Evidence) -> ScoreEvidence:

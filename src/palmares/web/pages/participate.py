@@ -25,6 +25,7 @@ from palmares.campaigns import (
     signup_mode,
 )
 from palmares.campaigns.invitations import admitted
+from palmares.campaigns.worker import failure_reason
 from palmares.core import InputError
 from palmares.core.protocols import MultipleChoiceSpec
 from palmares.engine.protocols import MultipleChoice, protocol_for
@@ -337,6 +338,7 @@ def run_page(
     return render(
         request, seen, "run.html", run=view, entry=entry, system=system,
         job_error=job.error if job is not None and seen.staff else None,
+        failure=failure_reason(job.error) if job is not None else None,
         failed=submission.status == "failed", items=items, score_name=score_name, total=total,
         errors=bool(errors), page=page, pages=max(1, -(-total // PAGE_SIZE)),
         running=submission.status in ("queued", "running"),
