@@ -47,3 +47,21 @@ def test_an_unknown_name_names_the_entry(db: sessionmaker[Session], tmp_path: Pa
     assert caught.value.field == "tasks.0.task" and caught.value.file
     assert "no task file and no pack task 'culture-frr'" in str(caught.value)
     assert "culture-fr" in str(caught.value)  # the pack tasks are listed
+
+
+def test_the_console_takes_a_pack_task_id(db: sessionmaker[Session], tmp_path: Path) -> None:
+    """The console confines task files to its tasks folder; a pack id is no file there."""
+    from palmares.campaigns.operations import create_campaign_from_text
+
+    tasks_dir = tmp_path / "tasks"
+    tasks_dir.mkdir()
+    campaign_id = create_campaign_from_text(
+        db, YAML.replace("TASK", "culture-fr"), tasks_dir, "olga"
+    )
+    with db() as session:
+        assert session.scalars(
+            select(CampaignTask.task_id).where(CampaignTask.campaign_id == campaign_id)
+        ).all() == ["culture-fr"]
+    with pytest.raises(InputError) as caught:
+        create_campaign_from_text(db, YAML.replace("TASK", "../x.yaml"), tasks_dir, "olga")
+    assert caught.value.field == "tasks.0.task"

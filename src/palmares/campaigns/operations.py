@@ -19,6 +19,7 @@ from palmares.core import InputError
 from palmares.store import CampaignTask, Job, Phase, ScoreRecord, Submission, User
 from palmares.store.models import ScoreEvidence
 from palmares.tasks._yaml import Loc, _line_of, read_yaml, validate_model
+from palmares.tasks.packs import pack_registry
 
 #: the roles that may act on campaigns (auditors read only)
 ORGANISERS = ("admin", "organiser")
@@ -59,9 +60,12 @@ def create_campaign_from_text(
 
 
 def _confined(spec: CampaignSpec, root: Path, lines: dict[Loc, int]) -> None:
-    """Every task and rules file is an existing file inside ``root``."""
+    """Every task and rules file is an existing file inside ``root``; a task may also be the
+    id of an installed pack's task (``culture-fr``), which is no file of the organiser's."""
     wanted: list[tuple[Loc, str]] = [
-        (("tasks", i, "task"), entry.task) for i, entry in enumerate(spec.tasks)
+        (("tasks", i, "task"), entry.task)
+        for i, entry in enumerate(spec.tasks)
+        if (root / entry.task).exists() or pack_registry().get(entry.task) is None
     ]
     if spec.campaign.rules is not None:
         wanted.append((("campaign", "rules"), spec.campaign.rules))
