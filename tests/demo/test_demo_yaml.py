@@ -65,3 +65,27 @@ def test_the_phases_follow_each_other(tmp_path: Path) -> None:
     dev, test = spec.phases
     assert dev.end == test.start  # the dev phase's last day ends where the test phase begins
     assert (test.end - test.start).days == 7
+
+
+def test_the_real_data_tasks_work_from_relative_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``make demo`` passes ``--data-dir ../shared/data`` and ``runs/demo``, both relative: the
+    sample tasks it writes read their data from anywhere (no model: loading only)."""
+    from palmares.demo.real_data import real_data_tasks
+    from palmares.tasks import load_task
+
+    shared = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "repo").mkdir()
+    monkeypatch.chdir(tmp_path / "repo")
+    data = Path("..") / Path(*[".."] * len(tmp_path.parts)) / shared.relative_to("/")
+    assert data.resolve() == shared.resolve() and not data.is_absolute()
+    folder = Path("runs/demo")
+    made, skipped = real_data_tasks(data, folder / "tasks")
+    assert [p.parent.name for p in made] and not skipped
+    monkeypatch.chdir(tmp_path)  # elsewhere
+    for task in made:
+        path = task if task.is_absolute() else tmp_path / "repo" / task
+        loaded = load_task(path)
+        assert len(loaded.items(loaded.splits[-1])) > 0

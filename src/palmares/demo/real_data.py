@@ -60,7 +60,11 @@ def _bbq(data: Path, folder: Path) -> Path:
 
 
 def real_data_tasks(data_dir: Path | None, folder: Path) -> tuple[list[Path], list[str]]:
-    """Task files of the real-data samples, and a line per task skipped with its reason."""
+    """Task files of the real-data samples, and a line per task skipped with its reason.
+    Relative folders (``make demo``'s ``../shared/data`` and ``runs/demo``) are made absolute
+    first: the task files written mean the same files from wherever they are read."""
+    folder = folder.resolve()
+    data_dir = None if data_dir is None else data_dir.resolve()
     wanted = {
         "crows-pairs-fr": ("crows_pairs_fr", _crows_pairs),
         "bbq": ("bbq", _bbq),
