@@ -11,7 +11,7 @@ import secrets
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 from sqlalchemy import update
@@ -229,7 +229,11 @@ def build_demo(
             )
             demo.campaigns.append(campaign_id)
             _fixed_partitions(db, campaign_id)
-            submitted_at = plan.start + timedelta(days=1, hours=2)
+            submitted_at = [plan.start + timedelta(days=1, hours=2)]
+            (_, _), (test_start, test_end) = _phase_dates(plan)
+            if datetime.combine(test_end, time(), UTC) < now:  # a closed campaign: its final
+                # (test-phase) board is ranked too, on the same systems' predictions
+                submitted_at.append(datetime.combine(test_start, time(2), UTC))
             for team in SYSTEMS:
                 register(db, tokens[team], campaign_id, True, now=plan.start)
             for task_yaml in (PACK / "culture-fr" / "task.yaml", calcul, *extra):
@@ -256,8 +260,10 @@ def _submit_all(
     model: Path,
     cache: ResponseCache,
     progress: Progress,
-    at: datetime,
+    phases_at: list[datetime],
 ) -> None:
+    """Each system's predictions for ``task_yaml``, made once, submitted at each of
+    ``phases_at`` (a moment in each phase that ranks them)."""
     task = load_task(task_yaml)
     task_id = task.spec.id
     out = folder / "predictions" / plan.slug / task_id
@@ -276,7 +282,8 @@ def _submit_all(
             baseline_predictions(task, "test", train, how, path)
         else:
             continue  # nothing to compare with (pairs have no choice baselines)
-        submit_predictions(
-            db, artifacts, tokens[team], campaign_id, task_id, path, now=at, system=team
-        )
-        at += timedelta(minutes=5)
+        for at in phases_at:  # five minutes apart, in the order of SYSTEMS
+            submit_predictions(
+                db, artifacts, tokens[team], campaign_id, task_id, path, system=team,
+                now=at + timedelta(minutes=5 * list(SYSTEMS).index(team)),
+            )  # fmt: skip
