@@ -43,9 +43,14 @@ def test_participant_signs_up_submits_and_is_ranked(
     visited(page, "participant-01-signup")
     page.get_by_role("button", name="Créer le compte").click()
     expect(page.get_by_role("button", name=re.compile(f"Se déconnecter.*{name}"))).to_be_visible()
+    # the next step is said, with a link to register the team to the running campaign
+    expect(page.get_by_role("status")).to_contain_text("Prochaine étape")
+    expect(
+        page.get_by_role("link", name=f"Inscrire mon équipe à {SHARED_CAMPAIGN[1]}")
+    ).to_be_visible()
     visited(page, "participant-02-home-signed-in")
 
-    page.get_by_role("link", name=SHARED_CAMPAIGN[1]).click()
+    page.get_by_role("link", name=SHARED_CAMPAIGN[1], exact=True).click()
     expect(page).to_have_url(re.compile(f"/campaigns/{campaign}$"))
     visited(page, "participant-03-campaign")
     page.get_by_role("link", name="S'inscrire").click()
@@ -87,7 +92,7 @@ def test_participant_signs_up_submits_and_is_ranked(
     visited(page, "participant-09-run-scored")
 
     page.goto(f"/campaigns/{campaign}")
-    page.get_by_role("link", name="Classement dev").first.click()
+    page.get_by_role("link", name="Classement développement").first.click()
     expect(page).to_have_url(re.compile(rf"/campaigns/{campaign}/tasks/{TASK}/leaderboard"))
     row = page.locator("main table tbody tr", has_text=team)
     expect(row).to_have_count(1)

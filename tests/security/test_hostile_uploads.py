@@ -107,7 +107,7 @@ def test_the_submit_page_shows_the_refusals(server: Server) -> None:
     shown = ("nul-bytes", "csv-formula-id", "name-header-injection", "far-over-the-limit")
     for case in (c for c in prediction_cases() if c.id in shown):
         res = client.post(
-            "/campaigns/1/tasks/avis-fr/submit",
+            "/campaigns/1/tasks/avis-fr/submit?lang=en",  # the English page: the API's words
             files={"file": (case.filename, case.body)},
             data={"kind": "predictions", "csrf": made.csrf},
         )

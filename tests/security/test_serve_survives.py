@@ -95,7 +95,7 @@ def test_nesting_bombs_are_400s_and_a_crashing_worker_is_restarted(tmp_path: Pat
                     headers={"Authorization": f"Bearer {served.token}"},
                 )
                 page = client.post(
-                    "/campaigns/1/tasks/avis-fr/submit",
+                    "/campaigns/1/tasks/avis-fr/submit?lang=en",  # in English, as the API
                     files={"file": (name, data)},
                     data={"kind": "predictions", "csrf": session.csrf},
                 )

@@ -82,7 +82,9 @@ def test_the_submit_page_refuses_with_an_html_page(live: Server) -> None:
     assert out.status == 413, out.reply[:300]
     head, _, page = out.reply.partition(b"\r\n\r\n")
     assert b"text/html" in head.lower() and b"content-security-policy" in head.lower()
-    assert f"larger than the {LIMIT_MB} MB allowed for a predictions".encode() in page
+    # the page is French (the API's English is checked above)
+    said = f"dépasse les {LIMIT_MB} Mo permis pour un fichier de prédictions"
+    assert said.encode() in page
     assert max(live.body_bytes) <= ROUTE_LIMIT + ONE_READ
     assert live.stored() == NOTHING
 

@@ -55,7 +55,7 @@ def test_login_is_rate_limited_by_name_then_released(web: TestClient) -> None:
     for _ in range(throttle.PER_NAME_AT_ADDRESS):
         assert _post_login(web, "alice", "wrong password!")[0] == 401
     status, body, retry = _post_login(web, "alice", PASSWORD)  # even the right one, for now
-    assert status == 429 and "too many failed logins" in body
+    assert status == 429 and "trop de connexions échouées" in body  # the page is French
     assert retry is not None and 0 < int(retry) <= throttle.WINDOW.total_seconds() + 1
     # a guess at an unknown name is counted the same way (nothing tells the names apart)
     for _ in range(throttle.PER_NAME_AT_ADDRESS):

@@ -62,7 +62,7 @@ def test_signup_login_logout_and_cookies(web: TestClient) -> None:
     assert "palmares_csrf=" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
     form = {"name": "alice", "team": "lab-a", "password": "short", "csrf": _csrf(page.text)}
     res = web.post("/signup", data=form)
-    assert res.status_code == 400 and "at least 8 characters" in res.text
+    assert res.status_code == 400 and "au moins 8 caractères" in res.text  # the page is French
     with db() as s:
         assert s.scalar(select(func.count()).select_from(User)) == 0  # nothing half-made
     res = web.post("/signup", data=form | {"password": PASSWORD}, follow_redirects=False)
@@ -96,14 +96,15 @@ def test_signup_login_logout_and_cookies(web: TestClient) -> None:
         data={"name": "zed", "password": "nope-nope", "csrf": _csrf(web.get("/login").text)},
     )
     assert wrong.status_code == unknown.status_code == 401
-    assert "wrong name or password" in wrong.text and "wrong name or password" in unknown.text
+    assert "nom ou mot de passe incorrect" in wrong.text
+    assert "nom ou mot de passe incorrect" in unknown.text
     # a team's name is not claimed by a newcomer
     page = web.get("/signup")
     taken = web.post(
         "/signup",
         data={"name": "mallory", "team": "lab-a", "password": PASSWORD, "csrf": _csrf(page.text)},
     )
-    assert taken.status_code == 400 and "ask an organiser" in taken.text
+    assert taken.status_code == 400 and "demandez à un organisateur" in taken.text
 
 
 def test_csrf_origin_and_open_redirects(tmp_path: Path) -> None:
@@ -114,7 +115,7 @@ def test_csrf_origin_and_open_redirects(tmp_path: Path) -> None:
     # no cookie to compare with: the form was not shown by this site
     bare = TestClient(app)
     res = bare.post("/login", data={"name": "alice", "password": PASSWORD, "csrf": "x"})
-    assert res.status_code == 403 and "reload the page" in res.text
+    assert res.status_code == 403 and "rechargez la page" in res.text
     page = web.get("/login?next=//evil.example/")
     assert 'name="next" value="/"' in page.text
     token = _csrf(page.text)
@@ -148,7 +149,7 @@ def test_register_submit_errors_run_page(web: TestClient, tmp_path: Path) -> Non
     )
     page = web.get("/campaigns/1/register")
     refused = web.post("/campaigns/1/register", data={"csrf": _csrf(page.text)})
-    assert refused.status_code == 400 and "accepting the campaign" in refused.text
+    assert refused.status_code == 400 and "accepter le règlement" in refused.text
     res = web.post(
         "/campaigns/1/register",
         data={"csrf": _csrf(page.text), "accept_rules": "yes"},

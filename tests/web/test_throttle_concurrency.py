@@ -235,7 +235,7 @@ def test_signing_up_in_a_loop_from_one_address_hits_the_throttle(app: Any) -> No
     assert _signup_form(web, "premiere", "equipe-1").status_code == 303
     web.cookies.clear()
     taken = _signup_form(web, "alice", "equipe-2")  # a taken name: refused, and counted
-    assert taken.status_code == 400 and "taken" in taken.text
+    assert taken.status_code == 400 and "déjà pris" in taken.text  # the page is French
     made = 1
     while True:
         web.cookies.clear()
@@ -244,7 +244,7 @@ def test_signing_up_in_a_loop_from_one_address_hits_the_throttle(app: Any) -> No
             break
         made += 1
     assert made + 1 == limit  # the taken name used one of the hour's attempts
-    assert res.status_code == 429 and "too many sign-ups" in res.text
+    assert res.status_code == 429 and "trop de créations de compte" in res.text
     assert 0 < int(res.headers["retry-after"]) <= 3601
     with db() as s:
         assert s.scalar(select(func.count()).select_from(SignUp)) == limit
@@ -283,7 +283,7 @@ def test_sign_up_during_a_login_lockout_writes_nothing(app: Any) -> None:
     before = {table: _count(db, table) for table in (User, Team, SignUp)}
     web = TestClient(app)
     res = _signup_form(web, "nouvelle", "equipe-nouvelle")
-    assert res.status_code == 429 and "too many failed logins" in res.text
+    assert res.status_code == 429 and "trop de connexions échouées" in res.text
     assert "retry-after" in res.headers and "palmares_session" not in res.cookies
     assert {table: _count(db, table) for table in (User, Team, SignUp)} == before
 

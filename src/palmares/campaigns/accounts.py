@@ -21,7 +21,7 @@ from palmares.campaigns.audit import record
 from palmares.campaigns.invitations import admit
 from palmares.campaigns.names import clean_name, clean_user_name, keyed, look_alike, unique_names
 from palmares.campaigns.service import Forbidden, _digest, authenticate
-from palmares.core import InputError
+from palmares.core import InputError, Message
 from palmares.store import Team, Token, User
 
 if TYPE_CHECKING:
@@ -45,7 +45,9 @@ def _decoy() -> str:
 
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise InputError(f"a password has at least {MIN_PASSWORD} characters", field="password")
+        raise InputError(
+            Message("a password has at least {min} characters", min=MIN_PASSWORD), field="password"
+        )
 
 
 def set_password(db: sessionmaker[Session], name: str, password: str, actor: str = "cli") -> None:
@@ -94,13 +96,18 @@ def sign_up(
     with unique_names(), db.begin() as session:
         if look_alike(session, User, name) is not None:
             raise InputError(
-                f"the name {name!r} is taken (or one that looks like it)", field="name"
+                Message("the name {name} is taken (or one that looks like it)", name=repr(name)),
+                field="name",
             )
         existing = look_alike(session, Team, team)
         if existing is not None:
             raise InputError(
-                f"a team named {existing!r} exists (or looks like {team!r}): ask an organiser "
-                "to add you to it",
+                Message(
+                    "a team named {existing} exists (or looks like {team}): ask an organiser "
+                    "to add you to it",
+                    existing=repr(existing),
+                    team=repr(team),
+                ),
                 field="team",
             )
         row = Team(**keyed(team))
@@ -148,7 +155,7 @@ def log_in(
     except VerificationError:
         ok = False
     if not ok or user is None:
-        raise Forbidden("wrong name or password")  # the reservation stays, as the failure
+        raise Forbidden(Message("wrong name or password"))  # the reservation stays, as the failure
     throttle.login_succeeded(db, name, address)
     with db.begin() as session:
         made = _new_session(session, user.id, hours, now)

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from palmares.campaigns.audit import record
 from palmares.campaigns.service import Forbidden
 from palmares.campaigns.spec import SignupMode
-from palmares.core import InputError
+from palmares.core import InputError, Message
 from palmares.store import Campaign, Challenge, Invitation, Registration, User
 
 #: the most codes one call makes
@@ -52,12 +52,16 @@ def create_invitations(
     """Make ``count`` one-use codes for ``challenge_id``; returns them, shown this once (only
     their SHA-256 is stored). One audit event names the challenge, the count and the rows."""
     if not isinstance(count, int) or not 1 <= count <= MAX_COUNT:
-        raise InputError(f"make 1 to {MAX_COUNT} invitations at a time", field="count")
+        raise InputError(
+            Message("make 1 to {max} invitations at a time", max=MAX_COUNT), field="count"
+        )
     now = now or datetime.now(UTC)
     codes = [CODE_PREFIX + secrets.token_urlsafe(18) for _ in range(count)]
     with db.begin() as session:
         if session.get(Challenge, challenge_id) is None:
-            raise InputError(f"no challenge {challenge_id!r}", field="challenge")
+            raise InputError(
+                Message("no challenge {challenge}", challenge=repr(challenge_id)), field="challenge"
+            )
         rows = [
             Invitation(challenge_id=challenge_id, digest=_digest(code), created_by=actor,
                        created_at=now)
@@ -74,7 +78,9 @@ def signup_mode(session: Session, challenge_id: str) -> SignupMode:
     """The challenge's sign-up mode; :class:`InputError` if there is no such challenge."""
     mode = session.scalar(select(Challenge.signup).where(Challenge.id == challenge_id))
     if mode is None:
-        raise InputError(f"no challenge {challenge_id!r}", field="challenge")
+        raise InputError(
+            Message("no challenge {challenge}", challenge=repr(challenge_id)), field="challenge"
+        )
     return SignupMode(mode)
 
 
@@ -116,7 +122,7 @@ def admit(
         mode = signup_mode(session, challenge_id)
         scope = [challenge_id]
     if mode is SignupMode.CLOSED:
-        raise Forbidden("sign-up is closed: ask an organiser")
+        raise Forbidden(Message("sign-up is closed: ask an organiser"))
     if mode is SignupMode.OPEN:
         return None
     return redeem(session, scope, code, user_id, now)
@@ -130,7 +136,8 @@ def redeem(
     otherwise."""
     if not code or not code.strip():
         raise InputError(
-            "joining this challenge needs an invitation code from an organiser", field="invitation"
+            Message("joining this challenge needs an invitation code from an organiser"),
+            field="invitation",
         )
     digest = _digest(code)
     done = session.execute(
@@ -145,7 +152,10 @@ def redeem(
     )
     if done.rowcount != 1:  # type: ignore[attr-defined]
         raise InputError(
-            "this invitation code is not valid here: wrong, already used, or for another challenge",
+            Message(
+                "this invitation code is not valid here: wrong, already used, or for another "
+                "challenge"
+            ),
             field="invitation",
         )
     row = session.scalar(select(Invitation).where(Invitation.digest == digest))
@@ -189,14 +199,18 @@ def set_signup_mode(
         chosen = SignupMode(mode)
     except ValueError:
         modes = ", ".join(m.value for m in SignupMode)
-        raise InputError(f"the sign-up mode is one of {modes}", field="signup") from None
+        raise InputError(
+            Message("the sign-up mode is one of {modes}", modes=modes), field="signup"
+        ) from None
     now = now or datetime.now(UTC)
     with db.begin() as session:
         challenge = session.scalar(
             select(Challenge).where(Challenge.id == challenge_id).with_for_update()
         )
         if challenge is None:
-            raise InputError(f"no challenge {challenge_id!r}", field="challenge")
+            raise InputError(
+                Message("no challenge {challenge}", challenge=repr(challenge_id)), field="challenge"
+            )
         if challenge.signup == chosen:
             return
         change = {"challenge": challenge_id, "before": challenge.signup, "after": chosen.value}

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from palmares.core import InputError
+from palmares.core import InputError, Message
 from palmares.store import System, Team, User
 
 MAX_NAME = 100
@@ -42,17 +42,19 @@ _INVISIBLE = frozenset(
 )
 
 
-def _problem(char: str) -> str | None:
+def _problem(char: str) -> Message | None:
     """Why ``char`` may not appear in a name or a one-line field, or None."""
     if char in _INVISIBLE:
-        return "an invisible or text-direction character"
+        return Message("an invisible or text-direction character")
     category = unicodedata.category(char)
-    if category in ("Cc", "Cs", "Co", "Cn"):
-        return "a control character" if category == "Cc" else "an unassigned or private character"
+    if category == "Cc":
+        return Message("a control character")
+    if category in ("Cs", "Co", "Cn"):
+        return Message("an unassigned or private character")
     if category == "Cf":
-        return "an invisible formatting character"
+        return Message("an invisible formatting character")
     if category in ("Zl", "Zp") or (category == "Zs" and char != " "):
-        return "a line break or a space other than the plain space"
+        return Message("a line break or a space other than the plain space")
     return None
 
 
@@ -67,9 +69,13 @@ def clean_text(value: str, field: str, *, multiline: bool = False, max_length: i
             continue
         why = _problem(char)
         if why is not None:
-            raise InputError(f"{why} (U+{ord(char):04X}) at position {i + 1}", field=field)
+            problem = Message(
+                "{why} (U+{code}) at position {position}",
+                why=why, code=f"{ord(char):04X}", position=i + 1,
+            )  # fmt: skip
+            raise InputError(problem, field=field)
     if len(text) > max_length:
-        raise InputError(f"at most {max_length} characters", field=field)
+        raise InputError(Message("at most {max} characters", max=max_length), field=field)
     return text
 
 
@@ -78,9 +84,9 @@ def clean_name(value: str, field: str = "name") -> str:
     of spaces kept single."""
     text = clean_text(value, field, max_length=MAX_NAME)
     if not text:
-        raise InputError(f"a name has 1 to {MAX_NAME} characters", field=field)
+        raise InputError(Message("a name has 1 to {max} characters", max=MAX_NAME), field=field)
     if "  " in text:
-        raise InputError("two spaces in a row", field=field)
+        raise InputError(Message("two spaces in a row"), field=field)
     return text
 
 
@@ -89,8 +95,10 @@ def clean_user_name(value: str, field: str = "name") -> str:
     text = clean_name(value, field)
     if not USER_NAME.match(text):
         raise InputError(
-            "a user name has letters, digits, '.', '_' and '-' (no spaces; it starts and "
-            "ends with a letter or a digit)",
+            Message(
+                "a user name has letters, digits, '.', '_' and '-' (no spaces; it starts and "
+                "ends with a letter or a digit)"
+            ),
             field=field,
         )
     return text
@@ -206,5 +214,5 @@ def unique_names(field: str = "name") -> Iterator[None]:
         yield
     except IntegrityError:
         raise InputError(
-            "that name (or one that looks like it) was just taken", field=field
+            Message("that name (or one that looks like it) was just taken"), field=field
         ) from None

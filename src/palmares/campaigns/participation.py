@@ -23,7 +23,7 @@ from palmares.campaigns.names import (
 )
 from palmares.campaigns.service import Forbidden, authenticate, is_staff, require_participant
 from palmares.campaigns.spec import RegistrationStatus, SignupMode
-from palmares.core import InputError
+from palmares.core import InputError, Message
 from palmares.store import Campaign, CampaignTask, Registration, System, Team, User
 from palmares.tasks import load_task
 
@@ -46,13 +46,15 @@ def register(
     (``invitation``, then used by the caller); in ``closed`` mode it is refused."""
     now = now or datetime.now(UTC)
     if not accept_rules:
-        raise InputError("registering means accepting the campaign's rules", field="accept_rules")
+        raise InputError(
+            Message("registering means accepting the campaign's rules"), field="accept_rules"
+        )
     with db.begin() as session:
         user = authenticate(session, token)
         team_id = require_participant(user, "can do this")
         campaign = session.get(Campaign, campaign_id)
         if campaign is None:
-            raise Forbidden(f"no campaign {campaign_id}")
+            raise Forbidden(Message("no campaign {campaign}", campaign=campaign_id))
         known = registration_status(session, campaign_id, team_id)
         if known is not None:
             return known
@@ -60,7 +62,7 @@ def register(
         mode = signup_mode(session, campaign.challenge_id)
         if mode is not SignupMode.OPEN and not admitted(session, campaign.challenge_id, team_id):
             if mode is SignupMode.CLOSED:
-                raise Forbidden("this challenge takes no new teams")
+                raise Forbidden(Message("this challenge takes no new teams"))
             used = redeem(session, [campaign.challenge_id], invitation, user.id, now)
         status = RegistrationStatus.PENDING if campaign.approval else RegistrationStatus.APPROVED
         session.add(
@@ -174,7 +176,10 @@ def create_system(
         taken = look_alike(session, System, name, team_id)
         if taken is not None:
             raise InputError(
-                f"your team already has a system named {taken!r} (or one that looks like it)",
+                Message(
+                    "your team already has a system named {name} (or one that looks like it)",
+                    name=repr(taken),
+                ),
                 field="name",
             )
         system = System(
@@ -202,16 +207,22 @@ def task_data(
             )
         )
         if entry is None or split not in (entry.public_split, entry.hidden_split):
-            raise Forbidden(f"no downloadable split {split!r} of task {task_id!r}")
+            raise Forbidden(
+                Message(
+                    "no downloadable split {split} of task {task}",
+                    split=repr(split),
+                    task=repr(task_id),
+                )
+            )
         hidden = split == entry.hidden_split and split != entry.public_split
         if hidden:
             user = authenticate(session, token)
             status = registration_status(session, campaign_id, user.team_id)
             if not is_staff(user) and status is not RegistrationStatus.APPROVED:
                 raise Forbidden(
-                    "register to the campaign to download its test inputs"
+                    Message("register to the campaign to download its test inputs")
                     if status is None
-                    else "your team's registration is not approved: no test inputs yet"
+                    else Message("your team's registration is not approved: no test inputs yet")
                 )
         spec_path = entry.spec_path
     items = load_task(spec_path).items(split)

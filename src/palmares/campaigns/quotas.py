@@ -19,15 +19,20 @@ from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from palmares.core import PalmaresError
+from palmares.core import Message, PalmaresError
 from palmares.store import Phase, QuotaUsage
 
 
 class QuotaExceeded(PalmaresError):
     def __init__(self, period: str, limit: int) -> None:
         self.period, self.limit = period, limit
-        when = "today (UTC)" if period != "total" else "in this phase"
-        super().__init__(f"quota reached: {limit} submission(s) {when}; nothing was submitted")
+        when = Message("today (UTC)") if period != "total" else Message("in this phase")
+        super().__init__(
+            Message(
+                "quota reached: {limit} submission(s) {when}; nothing was submitted",
+                limit=limit, when=when,
+            )
+        )  # fmt: skip
 
 
 def reserve(session: Session, team_id: int, phase: Phase, now: datetime) -> None:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from palmares.campaigns.participation import task_data
 from palmares.campaigns.service import Forbidden
-from palmares.core import ValueKind
+from palmares.core import Message, ValueKind
 from palmares.core.items import label_text
 from palmares.core.protocols import MultipleChoiceSpec
 from palmares.store import CampaignTask
@@ -87,7 +87,9 @@ def jsonl(records: list[dict[str, Any]]) -> str:
 def csv_text(records: list[dict[str, Any]], kind: ValueKind) -> str:
     """``id,prediction`` rows; a ranking is its ids separated by spaces."""
     if kind not in CSV_KINDS:
-        raise Forbidden(f"a {kind.value} prediction has no CSV form: use JSON Lines")
+        raise Forbidden(
+            Message("a {kind} prediction has no CSV form: use JSON Lines", kind=kind.value)
+        )
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["id", "prediction"])

@@ -21,7 +21,7 @@ from palmares.campaigns.names import clean_name, clean_user_name, keyed, look_al
 from palmares.campaigns.quotas import reserve
 from palmares.campaigns.scoring import PUBLIC_SHARE, public_positions
 from palmares.campaigns.spec import CampaignSpec, RegistrationStatus, SignupMode, TaskEntry
-from palmares.core import InputError, PalmaresError, canonical_json
+from palmares.core import InputError, Message, PalmaresError, canonical_json
 from palmares.store import (
     Campaign,
     CampaignTask,
@@ -284,7 +284,7 @@ def authenticate(session: Session, token: str | None) -> User:
             )
         )
     if user is None:
-        raise Forbidden("a valid API token is needed")
+        raise Forbidden(Message("a valid API token is needed"))
     return user
 
 
@@ -295,7 +295,7 @@ def is_staff(user: User | None) -> bool:
 def require_participant(user: User, doing: str) -> int:
     """The user's team id; :class:`Forbidden` unless they are a participant in a team."""
     if user.role != "participant" or user.team_id is None:
-        raise Forbidden(f"only a participant in a team {doing}")
+        raise Forbidden(Message("only a participant in a team {doing}", doing=Message(doing)))
     return user.team_id
 
 
@@ -328,7 +328,12 @@ def submit_predictions(
     now = now or datetime.now(UTC)
     user, phase, entry = _submitter(db, token, campaign_id, task_id, "predictions", now)
     if split not in ("hidden", "public") or (split == "public" and entry.public_split is None):
-        raise InputError(f"task {task_id!r} has no {split} split to submit to", field="split")
+        raise InputError(
+            Message(
+                "task {task} has no {split} split to submit to", task=repr(task_id), split=split
+            ),
+            field="split",
+        )
     task = load_task(entry.spec_path)
     target = entry.hidden_split if split == "hidden" else entry.public_split
     # the check alone: a Scorer would also hash every split of the task on each submission.
@@ -404,7 +409,9 @@ def submit_endpoint(
     user, phase, entry = _submitter(db, token, campaign_id, task_id, "endpoint", now)
     _needs_model_protocol(entry)
     if not url.startswith(("http://", "https://")) or not model.strip():
-        raise InputError("an endpoint is an http(s) base URL and a model name", field="url")
+        raise InputError(
+            Message("an endpoint is an http(s) base URL and a model name"), field="url"
+        )
     if api_key and vault is None:
         raise ValueError("an endpoint's API key is stored sealed: pass the vault")
     secret = vault.seal(api_key) if api_key and vault is not None else None
@@ -418,7 +425,10 @@ def submit_endpoint(
 def _needs_model_protocol(entry: CampaignTask) -> None:
     if load_task(entry.spec_path).protocol is None:
         raise InputError(
-            f"task {entry.task_id!r} scores prediction files: a model cannot be run on it",
+            Message(
+                "task {task} scores prediction files: a model cannot be run on it",
+                task=repr(entry.task_id),
+            ),
             field="kind",
         )
 
@@ -437,16 +447,22 @@ def _submitter(
         )
     require_participant(user, "submits")
     if kind not in phase.accepts:
-        raise Forbidden(f"the {phase.kind} phase does not accept {kind} submissions")
+        raise Forbidden(
+            Message(
+                "the {phase} phase does not accept {kind} submissions", phase=phase.kind, kind=kind
+            )
+        )
     if registration is None:
-        raise Forbidden("register your team to the campaign (accepting its rules) first")
+        raise Forbidden(Message("register your team to the campaign (accepting its rules) first"))
     if registration == RegistrationStatus.PENDING:
         raise Forbidden(
-            "your team's registration waits for an organiser's approval: "
-            "you may submit once it is approved"
+            Message(
+                "your team's registration waits for an organiser's approval: "
+                "you may submit once it is approved"
+            )
         )
     if registration != RegistrationStatus.APPROVED:
-        raise Forbidden("an organiser refused your team's registration to this campaign")
+        raise Forbidden(Message("an organiser refused your team's registration to this campaign"))
     return user, phase, entry
 
 
@@ -477,7 +493,10 @@ def _queue(
                     select(System.id).where(System.team_id == user.team_id, System.name == system)
                 )
                 if system_id is None:
-                    raise InputError(f"your team has no system named {system!r}", field="system")
+                    raise InputError(
+                        Message("your team has no system named {name}", name=repr(system)),
+                        field="system",
+                    )
             reserve(session, user.team_id, phase, now)
             artifact = ""
             if store is not None:
@@ -534,9 +553,11 @@ def _open_phase(
         )
     )
     if entry is None:
-        raise InputError(f"no task {task_id!r} in this campaign", field="task")
+        raise InputError(
+            Message("no task {task} in this campaign", task=repr(task_id)), field="task"
+        )
     phases = session.scalars(select(Phase).where(Phase.campaign_id == campaign_id)).all()
     for phase in phases:
         if phase.starts_at <= now < phase.ends_at:
             return phase, entry
-    raise Forbidden("no phase of this campaign is open now")
+    raise Forbidden(Message("no phase of this campaign is open now"))

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from palmares.campaigns.audit import record
 from palmares.campaigns.leaderboard import leaderboard
 from palmares.campaigns.service import Forbidden
+from palmares.core import Message
 from palmares.store import CampaignTask, Phase, Snapshot
 
 
@@ -33,9 +34,17 @@ def publish(
             select(Phase).where(Phase.campaign_id == campaign_id, Phase.kind == phase_kind)
         )
         if phase is None:
-            raise Forbidden(f"no {phase_kind} phase in campaign {campaign_id}")
+            raise Forbidden(
+                Message(
+                    "no {phase} phase in campaign {campaign}",
+                    phase=phase_kind,
+                    campaign=campaign_id,
+                )
+            )
         if phase.ends_at > now:
-            raise Forbidden(f"the {phase_kind} phase has not ended: nothing to freeze yet")
+            raise Forbidden(
+                Message("the {phase} phase has not ended: nothing to freeze yet", phase=phase_kind)
+            )
         phase_id = phase.id
     public = leaderboard(db, campaign_id, task_id, phase_kind, "public")
     private = leaderboard(db, campaign_id, task_id, phase_kind, "private")

@@ -45,6 +45,7 @@ from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from palmares.campaigns.service import Forbidden
+from palmares.core import Message
 from palmares.store import LoginFailure, SignUp
 
 WINDOW = timedelta(minutes=15)
@@ -65,24 +66,24 @@ _PRUNE_BATCH = 500
 class Throttled(Forbidden):
     """Refused by a rate limit: says when to come back (``retry_after_s``)."""
 
-    def __init__(self, what: str, retry_after: timedelta) -> None:
+    def __init__(self, what: str | Message, retry_after: timedelta) -> None:
         self.retry_after_s = max(1, int(retry_after.total_seconds()) + 1)
         minutes = max(1, round(self.retry_after_s / 60))
-        super().__init__(f"{what}: try again in {minutes} min")
+        super().__init__(Message("{what}: try again in {minutes} min", what=what, minutes=minutes))
 
 
 class TooManyAttempts(Throttled):
     """Too many failed logins: wait. Says when, never whether the name exists."""
 
     def __init__(self, retry_after: timedelta) -> None:
-        super().__init__("too many failed logins", retry_after)
+        super().__init__(Message("too many failed logins"), retry_after)
 
 
 class TooManySignUps(Throttled):
     """Too many sign-ups from this address: wait."""
 
     def __init__(self, retry_after: timedelta) -> None:
-        super().__init__("too many sign-ups from this address", retry_after)
+        super().__init__(Message("too many sign-ups from this address"), retry_after)
 
 
 def reserve_login(db: sessionmaker[Session], name: str, address: str, now: datetime) -> int:

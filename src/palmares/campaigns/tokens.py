@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from palmares.campaigns.audit import record
 from palmares.campaigns.service import _digest
-from palmares.core import InputError
+from palmares.core import InputError, Message
 from palmares.store import Token, User
 
 
@@ -57,7 +57,9 @@ def revoke_token(db: sessionmaker[Session], user: User, token_id: int) -> None:
             delete(Token).where(Token.id == token_id, Token.user_id == user.id)
         ).rowcount  # type: ignore[attr-defined]
         if not gone:
-            raise UnknownToken(f"no token {token_id} among yours", field="token")
+            raise UnknownToken(
+                Message("no token {token} among yours", token=token_id), field="token"
+            )
         record(session, user.name, "token.revoke", {"user": user.name, "token": token_id}, now)
 
 
@@ -67,7 +69,7 @@ def revoke_all(db: sessionmaker[Session], name: str, actor: str = "cli") -> int:
     with db.begin() as session:
         user_id = session.scalar(select(User.id).where(User.name == name))
         if user_id is None:
-            raise InputError(f"no user {name!r}", field="name")
+            raise InputError(Message("no user {name}", name=repr(name)), field="name")
         gone = session.execute(delete(Token).where(Token.user_id == user_id))
         count = gone.rowcount  # type: ignore[attr-defined]
         record(session, actor, "token.revoke_all", {"user": name, "count": count}, now)

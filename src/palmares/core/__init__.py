@@ -1,6 +1,6 @@
 """Pure core: specs, items, predictions, scores, errors, hashing. No I/O (see README.md)."""
 
-from palmares.core.errors import InputError, PalmaresError
+from palmares.core.errors import InputError, Message, PalmaresError
 from palmares.core.hashing import canonical_json, hash_items, sha256_hex
 from palmares.core.items import ItemSet, Predictions, ValueKind, label_text
 from palmares.core.results import Score, ScoreTable
@@ -10,6 +10,7 @@ __all__ = [
     "DatasetSpec",
     "InputError",
     "ItemSet",
+    "Message",
     "MetricRef",
     "PalmaresError",
     "Predictions",

@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 import pyarrow as pa
 
-from palmares.core import InputError, ItemSet, Predictions, ValueKind, label_text
+from palmares.core import InputError, ItemSet, Message, Predictions, ValueKind, label_text
 from palmares.tasks._fast_path import (
     PROBA_PREFIX,
     SecondCore,
@@ -103,19 +103,25 @@ def predictions_format(path: str | Path, head: bytes | None = None) -> Format:
     return format_from_name(path) or sniff_format(head)[0]
 
 
-def _contradiction(named: Format | None, head: bytes) -> str | None:
+def _contradiction(named: Format | None, head: bytes) -> Message | None:
     """What to tell when the content plainly is another format than the name gives."""
     sniffed, plain = sniff_format(head)
     if named is None or not plain or sniffed == named:
         return None
     why = (
-        "its first line is a JSON object"
+        Message("its first line is a JSON object")
         if sniffed == "jsonl"
-        else f"its first line is a {_SHOWN[sniffed]} header with id and prediction columns"
+        else Message(
+            "its first line is a {format} header with id and prediction columns",
+            format=_SHOWN[sniffed],
+        )
     )
     suffix = next(s for s, f in SUFFIXES.items() if f == sniffed)
     named_as, holds = _SHOWN[named], _SHOWN[sniffed]
-    return f"the file is named as {named_as} but holds {holds} ({why}): name it {suffix}"
+    return Message(
+        "the file is named as {named} but holds {holds} ({why}): name it {suffix}",
+        named=named_as, holds=holds, why=why, suffix=suffix,
+    )  # fmt: skip
 
 
 def read_predictions(
@@ -140,9 +146,9 @@ def read_predictions(
     try:
         buf = pa.memory_map(name).read_buffer()  # no copy: parsed and hashed in place
     except FileNotFoundError:
-        raise InputError("file not found", file=name) from None
+        raise InputError(Message("file not found"), file=name) from None
     if is_blank(buf):
-        raise InputError("the file is empty", file=name)
+        raise InputError(Message("the file is empty"), file=name)
     head = buf.slice(0, min(buf.size, SNIFF_BYTES)).to_pybytes()
     fmt = predictions_format(path, head)
     contradiction = _contradiction(format_from_name(path), head)
@@ -151,7 +157,10 @@ def read_predictions(
     except InputError as exc:
         if contradiction is None:
             raise
-        problem = f"{exc.problem}; {contradiction}"
+        problem = Message(
+            "{problem}; {contradiction}",
+            problem=exc.message or exc.problem, contradiction=contradiction,
+        )  # fmt: skip
         raise InputError(problem, file=exc.file, line=exc.line, field=exc.field) from None
     if contradiction is not None:  # it reads as both: the worker, reading the content, would differ
         raise InputError(contradiction, file=name, line=1)
@@ -197,23 +206,32 @@ def _exact_jsonl(raw: bytes, name: str, kind: ValueKind) -> list[Record]:
         try:
             text = line.decode("utf-8-sig" if lineno == 1 else "utf-8")
         except UnicodeDecodeError:
-            raise InputError("not valid UTF-8 text", file=name, line=lineno) from None
+            raise InputError(Message("not valid UTF-8 text"), file=name, line=lineno) from None
         if not text.strip():
             continue
         try:
             obj = json.loads(text, parse_constant=_reject_constant)
         except (json.JSONDecodeError, ValueError) as exc:
-            msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+            msg: str | Message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
             if "\r" in text.rstrip():  # lines ended by CR alone run together as one
-                msg = "lines end with a lone carriage return (CR): end them with LF or CRLF"
-            raise InputError(f"invalid JSON: {msg}", file=name, line=lineno) from None
+                msg = Message(
+                    "lines end with a lone carriage return (CR): end them with LF or CRLF"
+                )
+            elif isinstance(msg, str) and msg in JSON_PROBLEMS:
+                msg = Message(msg)
+            problem = Message("invalid JSON: {detail}", detail=msg)
+            raise InputError(problem, file=name, line=lineno) from None
         except RecursionError:  # a nesting bomb ([[[[…]]]]): the parser recurses per level
-            raise InputError("invalid JSON: nested too deeply", file=name, line=lineno) from None
+            raise InputError(
+                Message("invalid JSON: {detail}", detail=Message("nested too deeply")),
+                file=name,
+                line=lineno,
+            ) from None
         if not isinstance(obj, dict):
-            raise InputError(f"expected a JSON object, got {_kind_of(obj)}", file=name, line=lineno)
+            raise InputError(_got("expected a JSON object, got {got}", obj), file=name, line=lineno)
         for key in ("id", "prediction"):
             if key not in obj:
-                raise InputError("missing", file=name, line=lineno, field=key)
+                raise InputError(Message("missing"), file=name, line=lineno, field=key)
         where = {"file": name, "line": lineno}
         item_id = _check_id(obj["id"], where)
         value = _check_value(obj["prediction"], kind, where)
@@ -227,21 +245,28 @@ def _exact_delimited(raw: bytes, delimiter: str, name: str, kind: ValueKind) -> 
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise InputError("not valid UTF-8 text", file=name, line=line) from None
+        raise InputError(Message("not valid UTF-8 text"), file=name, line=line) from None
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         return _delimited_records(reader, name, kind)
     except csv.Error as exc:  # a field over the csv module's limit (128 kB), a stray NUL…
-        raise InputError(f"invalid CSV: {exc}", file=name, line=reader.line_num) from None
+        raise InputError(
+            Message("invalid CSV: {detail}", detail=str(exc)), file=name, line=reader.line_num
+        ) from None
 
 
 def _delimited_records(reader: Any, name: str, kind: ValueKind) -> list[Record]:
     header = next(reader)
     if len(set(header)) != len(header):
-        raise InputError("duplicate column names in the header", file=name, line=1)
+        raise InputError(Message("duplicate column names in the header"), file=name, line=1)
     for key in ("id", "prediction"):
         if key not in header:
-            raise InputError(f"no {key!r} column in the header", file=name, line=1, field=key)
+            raise InputError(
+                Message("no {column} column in the header", column=repr(key)),
+                file=name,
+                line=1,
+                field=key,
+            )
     col = {h: i for i, h in enumerate(header)}
     proba_cols = {h[len(PROBA_PREFIX) :]: i for h, i in col.items() if h.startswith(PROBA_PREFIX)}
     records: list[Record] = []
@@ -253,12 +278,20 @@ def _delimited_records(reader: Any, name: str, kind: ValueKind) -> list[Record]:
             continue
         if len(row) != len(header) and reader.line_num > row_start:
             raise InputError(
-                f"a quote opened here is not closed before line {reader.line_num}",
+                Message(
+                    "a quote opened here is not closed before line {line}", line=reader.line_num
+                ),
                 file=name,
                 line=row_start,
             )
         if len(row) != len(header):
-            raise InputError(f"{len(row)} fields where the header has {len(header)}", **where)
+            raise InputError(
+                Message(
+                    "{fields} fields where the header has {header}",
+                    fields=len(row), header=len(header),
+                ),
+                **where,
+            )  # fmt: skip
         item_id = _check_id(row[col["id"]], where)
         cell = row[col["prediction"]]
         value = _check_value(cell.split() if kind is ValueKind.RANKING else cell, kind, where)
@@ -288,15 +321,22 @@ def _align(
         pos = index.get(item_id)
         if pos is None:
             raise InputError(
-                f"unknown id {_short(item_id)}: no such item in this task split"
-                + _other_split_hint(records, items, other_splits),
+                Message(
+                    "unknown id {id}: no such item in this task split{hint}",
+                    id=_short(item_id),
+                    hint=_other_split_hint(records, items, other_splits),
+                ),
                 file=name,
                 line=lineno,
                 field="id",
             )
         if item_id in first_line:
             raise InputError(
-                f"duplicate id {_short(item_id)} (first seen on line {first_line[item_id]})",
+                Message(
+                    "duplicate id {id} (first seen on line {first})",
+                    id=_short(item_id),
+                    first=first_line[item_id],
+                ),
                 file=name,
                 line=lineno,
                 field="id",
@@ -308,14 +348,21 @@ def _align(
     if missing:
         shown = ", ".join(repr(m) for m in missing[:5]) + (" …" if len(missing) > 5 else "")
         raise InputError(
-            f"missing predictions for {len(missing)} of {len(items)} items: {shown}"
-            + _other_split_hint(records, items, other_splits),
+            Message(
+                "missing predictions for {missing} of {total} items: {shown}{hint}",
+                missing=len(missing),
+                total=len(items),
+                shown=shown,
+                hint=_other_split_hint(records, items, other_splits),
+            ),
             file=name,
         )
     with_proba = sum(p is not None for p in probas)
     if with_proba not in (0, len(probas)):
         raise InputError(
-            "probabilities are given for some items but not all", file=name, field="probabilities"
+            Message("probabilities are given for some items but not all"),
+            file=name,
+            field="probabilities",
         )
     probabilities = [p for p in probas if p is not None] if with_proba else None
     return Predictions(values=values, probabilities=probabilities, digest=digest, source=name)
@@ -328,7 +375,7 @@ OTHER_SPLIT_SHARE = 0.9
 
 def _other_split_hint(
     records: list[Record], items: ItemSet, other_splits: Sequence[OtherSplit]
-) -> str:
+) -> Message | str:
     """``"; these ids are the dev split's: choose …"`` when the file's ids are plainly another
     split's rather than this one's; "" otherwise. Splits may share ids as strings (``q-0001``
     in dev and in test, for other questions): the whole id sets are compared. The file is
@@ -350,14 +397,17 @@ def _other_split_hint(
         covers, purity = shared / len(theirs), shared / len(ids)
         exact = ids == theirs
         if exact or (covers >= OTHER_SPLIT_SHARE and purity >= OTHER_SPLIT_SHARE and covers > mine):
-            return f"; these ids are the {other.name} split's: choose {other.choose}"
+            return Message(
+                "; these ids are the {split} split's: choose {choose}",
+                split=other.name, choose=other.choose,
+            )  # fmt: skip
     return ""
 
 
 def _check_id(value: Any, where: dict[str, Any]) -> str:
     if isinstance(value, bool) or not isinstance(value, (str, int)) or value == "":
         raise InputError(
-            f"expected a non-empty string or integer, got {_kind_of(value)}", field="id", **where
+            _got("expected a non-empty string or integer, got {got}", value), field="id", **where
         )
     return str(value)
 
@@ -368,11 +418,11 @@ def _check_value(value: Any, kind: ValueKind, where: dict[str, Any]) -> Any:
         text = label_text(value)  # the same rule as for references
         if text is not None:
             return text
-        problem = f"expected a label (a non-empty string or an integer), got {got}"
+        problem = Message("expected a label (a non-empty string or an integer), got {got}", got=got)
     elif kind is ValueKind.TEXT:
         if isinstance(value, str):
             return value
-        problem = f"expected text (a string), got {got}"
+        problem = Message("expected text (a string), got {got}", got=got)
     elif kind is ValueKind.NUMBER:
         return _to_float(value, "prediction", where)
     elif kind is ValueKind.CHOICE:
@@ -393,37 +443,46 @@ def _check_value(value: Any, kind: ValueKind, where: dict[str, Any]) -> Any:
                 given = value.get(key, [1.0] * width)
                 if not isinstance(given, list) or len(given) != width:
                     raise InputError(
-                        f"expected {width} values, one per choice", field=f"prediction.{key}",
+                        Message("expected {width} values, one per choice", width=width),
+                        field=f"prediction.{key}",
                         **where,
                     )  # fmt: skip
                 out[key] = [_to_float(v, f"prediction.{key}", where) for v in given]
             return out
-        problem = (
+        problem = Message(
             "expected the index of the chosen answer (0, 1, 2…) or per-choice scores "
-            f'{{"logliks": [...]}}, got {got}'
-        )
+            '{scores}, got {got}',
+            scores='{"logliks": [...]}', got=got,
+        )  # fmt: skip
     elif kind is ValueKind.PAIR:
         if isinstance(value, dict) and set(value) == {"first", "second"}:
             return {k: _to_float(value[k], f"prediction.{k}", where) for k in ("first", "second")}
-        problem = f'expected {{"first": log-likelihood, "second": log-likelihood}}, got {got}'
+        problem = Message(
+            "expected {pair}, got {got}",
+            pair='{"first": log-likelihood, "second": log-likelihood}', got=got,
+        )  # fmt: skip
     else:
         if isinstance(value, list) and all(
             isinstance(v, (str, int)) and not isinstance(v, bool) for v in value
         ):
             return [str(v) for v in value]
-        problem = f"expected a ranked list of ids, got {got}"
+        problem = Message("expected a ranked list of ids, got {got}", got=got)
     raise InputError(problem, field="prediction", **where)
 
 
 def _to_float(value: Any, field: str, where: dict[str, Any]) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise InputError(f"expected a number, got {_kind_of(value)}", field=field, **where)
+        raise InputError(_got("expected a number, got {got}", value), field=field, **where)
     try:
         number = float(value)
     except ValueError:
-        raise InputError(f"expected a number, got {_short(value)}", field=field, **where) from None
+        raise InputError(
+            Message("expected a number, got {got}", got=_short(value)), field=field, **where
+        ) from None
     if not math.isfinite(number):
-        raise InputError(f"expected a finite number, got {_short(value)}", field=field, **where)
+        raise InputError(
+            Message("expected a finite number, got {got}", got=_short(value)), field=field, **where
+        )
     return number
 
 
@@ -432,14 +491,16 @@ def _check_probabilities(value: Any, where: dict[str, Any]) -> dict[str, float] 
         return None
     if not isinstance(value, dict) or not value:
         raise InputError(
-            f"expected an object label → probability, got {_kind_of(value)}",
+            _got("expected an object label → probability, got {got}", value),
             field="probabilities",
             **where,
         )
     out = {str(k): _to_float(v, f"probabilities.{k}", where) for k, v in value.items()}
     if any(p < 0 or p > 1 for p in out.values()) or abs(sum(out.values()) - 1) > 1e-3:
         raise InputError(
-            "probabilities must lie in [0, 1] and sum to 1", field="probabilities", **where
+            Message("probabilities must lie in [0, 1] and sum to 1"),
+            field="probabilities",
+            **where,
         )
     return out
 
@@ -454,7 +515,7 @@ def _short(value: Any) -> str:
     return text if len(text) <= 80 else f"{text[:60]}… ({len(text)} characters)"
 
 
-def _kind_of(value: Any) -> str:
+def _kind_of(value: Any) -> Message | str:
     names = {
         bool: "a boolean",
         int: "an integer",
@@ -465,5 +526,23 @@ def _kind_of(value: Any) -> str:
         type(None): "null",
     }
     if isinstance(value, str) and value == "":
-        return "an empty string"
-    return names.get(type(value), type(value).__name__)
+        return Message("an empty string")
+    name = names.get(type(value))
+    return Message(name) if name is not None else type(value).__name__
+
+
+def _got(template: str, value: Any) -> Message:
+    """``template`` with ``{got}``: what kind of JSON value ``value`` is."""
+    return Message(template, got=_kind_of(value))
+
+
+#: the JSON parser's own problems, translated on pages (others are shown as the parser says)
+JSON_PROBLEMS = (
+    "Expecting value",
+    "Expecting property name enclosed in double quotes",
+    "Expecting ',' delimiter",
+    "Expecting ':' delimiter",
+    "Extra data",
+    "Unterminated string starting at",
+    "Invalid control character at",
+)

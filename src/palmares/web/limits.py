@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from palmares.core import Message as Text
 from palmares.web.errors import PageRenderer, error_response
 
 MB = 1024 * 1024
@@ -42,8 +43,9 @@ class TooLarge(HTTPException):
     """A request or an uploaded file larger than allowed (413): an ``HTTPException``, so that
     the application's error handlers show it as JSON on ``/api`` and as a page elsewhere."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(status_code=413, detail=message)
+    def __init__(self, message: str | Text) -> None:
+        self.message = message if isinstance(message, Text) else None
+        super().__init__(status_code=413, detail=str(message))
 
 
 #: a part of a multipart form: the ``kind`` field's value, and the start of a file
@@ -53,9 +55,14 @@ _FILE = re.compile(rb"content-disposition:[^\r\n]*filename", re.IGNORECASE)
 _KIND_WITHIN = 64 * 1024
 
 
-def too_large_message(limit: int, what: str = "this address accepts") -> str:
-    shown = f"{limit / MB:.0f} MB" if limit >= MB else f"{limit // 1024} kB"
-    return f"the request is larger than the {shown} {what}: send a smaller file"
+def too_large_message(limit: int, what: Text | str = "") -> Text:
+    shown = (
+        Text("{n} MB", n=f"{limit / MB:.0f}") if limit >= MB else Text("{n} kB", n=limit // 1024)
+    )
+    return Text(
+        "the request is larger than the {size} {what}: send a smaller file",
+        size=shown, what=what or Text("this address accepts"),
+    )  # fmt: skip
 
 
 class _Limit:
@@ -67,7 +74,7 @@ class _Limit:
         self.sizes = {"predictions": upload_bytes, "model_file": model_bytes}
         self.shown = max(upload_bytes, model_bytes) if self.upload else SMALL  # the file's limit
         self.bytes = self.shown + FORM_OVERHEAD if self.upload else SMALL  # the whole body's
-        self.what = "this address accepts"
+        self.what = Text("this address accepts")
         self._head: bytes | None = b"" if self.upload else None  # None: the kind is known
 
     def feed(self, chunk: bytes) -> None:
@@ -85,7 +92,7 @@ class _Limit:
         if kind in self.sizes:
             self.shown = self.sizes[kind]
             self.bytes = self.shown + FORM_OVERHEAD
-            self.what = "allowed for a model file" if kind == "model_file" else (
+            self.what = Text("allowed for a model file") if kind == "model_file" else Text(
                 "allowed for a predictions file (for a model, send the kind before the file)"
             )  # fmt: skip
 

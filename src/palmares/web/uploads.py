@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from palmares.campaigns import Artifacts, submit_endpoint, submit_model_file, submit_predictions
 from palmares.campaigns.credentials import Vault
-from palmares.core import InputError
+from palmares.core import InputError, Message
 from palmares.tasks.predictions import format_from_name
 from palmares.web.limits import MB, TooLarge
 from palmares.web.settings import Settings
@@ -43,17 +43,17 @@ HEAD = 64 * 1024
 GZIP = b"\x1f\x8b"
 #: what a file starts with → what it is, for files that are plainly not text
 MAGIC = (
-    (b"PK\x03\x04", "a ZIP archive"),
-    (b"PK\x05\x06", "an empty ZIP archive"),
-    (GZIP, "gzip-compressed data (compressed twice?)"),
-    (b"BZh", "bzip2-compressed data"),
-    (b"\xfd7zXZ\x00", "xz-compressed data"),
-    (b"\x28\xb5\x2f\xfd", "zstd-compressed data"),
-    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
-    (b"\xff\xfe\x00\x00", "UTF-32 text"),
-    (b"\x00\x00\xfe\xff", "UTF-32 text"),
-    (b"\xff\xfe", "UTF-16 text"),
-    (b"\xfe\xff", "UTF-16 text"),
+    (b"PK\x03\x04", Message("a ZIP archive")),
+    (b"PK\x05\x06", Message("an empty ZIP archive")),
+    (GZIP, Message("gzip-compressed data (compressed twice?)")),
+    (b"BZh", Message("bzip2-compressed data")),
+    (b"\xfd7zXZ\x00", Message("xz-compressed data")),
+    (b"\x28\xb5\x2f\xfd", Message("zstd-compressed data")),
+    (b"7z\xbc\xaf\x27\x1c", Message("a 7-Zip archive")),
+    (b"\xff\xfe\x00\x00", Message("UTF-32 text")),
+    (b"\x00\x00\xfe\xff", Message("UTF-32 text")),
+    (b"\xff\xfe", Message("UTF-16 text")),
+    (b"\xfe\xff", Message("UTF-16 text")),
 )
 
 
@@ -81,9 +81,9 @@ def receive(
             vault=Vault.for_artifacts(artifacts.root),  # the key is stored sealed
         )  # fmt: skip
     if kind not in ("predictions", "model_file"):
-        raise InputError(f"unknown submission kind {kind!r}", field="kind")
+        raise InputError(Message("unknown submission kind {kind}", kind=repr(kind)), field="kind")
     if file is None:
-        raise InputError(f"a {kind} submission uploads a file", field="file")
+        raise InputError(Message("a {kind} submission uploads a file", kind=kind), field="file")
     name = shown_name(filename)  # errors name the file as sent, never a server path
     megabytes = settings.max_model_mb if kind == "model_file" else settings.max_upload_mb
     sweep_orphans()
@@ -184,7 +184,9 @@ def _copy(head: bytes, file: BinaryIO, local: Path, megabytes: int, name: str) -
         while chunk:
             copied += len(chunk)
             if copied > limit:
-                raise TooLarge(f"{name}: the file is larger than {megabytes} MB")
+                raise TooLarge(
+                    Message("{file}: the file is larger than {mb} MB", file=name, mb=megabytes)
+                )
             out.write(chunk)
             chunk = file.read(CHUNK)
 
@@ -203,20 +205,30 @@ def _gunzip(head: bytes, file: BinaryIO, local: Path, megabytes: int, name: str)
                 try:
                     piece = unpack.decompress(data, limit + 1 - written)
                 except zlib.error as exc:
-                    raise InputError(f"not valid gzip data ({exc})", file=name) from None
+                    raise InputError(
+                        Message("not valid gzip data ({detail})", detail=str(exc)), file=name
+                    ) from None
                 written += len(piece)
                 if written > limit:
-                    raise TooLarge(f"{name}: the file is larger than {megabytes} MB decompressed")
+                    raise TooLarge(
+                        Message(
+                            "{file}: the file is larger than {mb} MB decompressed",
+                            file=name,
+                            mb=megabytes,
+                        )
+                    )
                 out.write(piece)
                 data = unpack.unconsumed_tail
                 if unpack.eof and unpack.unused_data:  # another gzip member follows
                     data = unpack.unused_data
                     if not data.startswith(GZIP):
-                        raise InputError("data after the end of the gzip stream", file=name)
+                        raise InputError(
+                            Message("data after the end of the gzip stream"), file=name
+                        )
                     unpack = zlib.decompressobj(wbits=31)
             chunk = file.read(CHUNK)
     if not unpack.eof:
-        raise InputError("the gzip data is cut short (an incomplete upload?)", file=name)
+        raise InputError(Message("the gzip data is cut short (an incomplete upload?)"), file=name)
 
 
 def _not_text(head: bytes, name: str) -> InputError | None:
@@ -224,24 +236,36 @@ def _not_text(head: bytes, name: str) -> InputError | None:
     plainly something else; None otherwise (the parsers then judge it line by line)."""
     for magic, what in MAGIC:
         if head.startswith(magic):
-            fix = "save the file as UTF-8" if "text" in what else "send the file itself"
-            return InputError(
-                f"{what}, not a predictions file: {fix} (JSON Lines or CSV, or one gzip file)",
-                file=name,
+            fix = (
+                Message("save the file as UTF-8")
+                if "text" in what.template
+                else Message("send the file itself")
             )
+            template = "{what}, not a predictions file: {fix} (JSON Lines or CSV, or one gzip file)"
+            return InputError(Message(template, what=what, fix=fix), file=name)
     if head.startswith(b"GGUF"):
-        return InputError("a GGUF model file, not predictions: submit it as a model", file=name)
+        return InputError(
+            Message("a GGUF model file, not predictions: submit it as a model"), file=name
+        )
     if _is_pickle(head):
-        return InputError("a Python pickle, never loaded here: send JSON Lines or CSV", file=name)
+        return InputError(
+            Message("a Python pickle, never loaded here: send JSON Lines or CSV"), file=name
+        )
     if len(head) > 262 and head[257:262] == b"ustar":
-        return InputError("a tar archive, not a predictions file: send the file itself", file=name)
+        return InputError(
+            Message("a tar archive, not a predictions file: send the file itself"), file=name
+        )
     nul = head.find(b"\x00")
     if nul < 0:
         return None
     if max(head[::2].count(0), head[1::2].count(0)) > len(head) // 4:
-        return InputError("UTF-16 text (no byte order mark): save the file as UTF-8", file=name)
+        return InputError(
+            Message("UTF-16 text (no byte order mark): save the file as UTF-8"), file=name
+        )
     line = head[:nul].count(b"\n") + 1
-    return InputError("a NUL byte: predictions are UTF-8 text, not binary", file=name, line=line)
+    return InputError(
+        Message("a NUL byte: predictions are UTF-8 text, not binary"), file=name, line=line
+    )
 
 
 def _is_pickle(head: bytes) -> bool:
@@ -254,6 +278,8 @@ def _check_model(local: Path, name: str) -> None:
     with local.open("rb") as fh:
         head = fh.read(16)
     if len(head) > 9 and head[8:10] == b'{"':  # a little-endian length, then a JSON header
-        raise InputError("a safetensors file, not GGUF: convert the model to GGUF", file=name)
+        raise InputError(
+            Message("a safetensors file, not GGUF: convert the model to GGUF"), file=name
+        )
     if head.startswith(GZIP):
-        raise InputError("gzip-compressed: send the GGUF model file itself", file=name)
+        raise InputError(Message("gzip-compressed: send the GGUF model file itself"), file=name)

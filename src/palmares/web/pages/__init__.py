@@ -3,11 +3,15 @@ participation, the organiser console), sharing :mod:`._base`."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
+from palmares.core import Message
 from palmares.web.pages import account, console, participate, public
 from palmares.web.pages._base import CsrfFailed, LoginRequired, login_url, render, viewer
+from palmares.web.pages.i18n import say
 
 #: the page modules, each with its ``router`` (a test checks every page's access rules)
 MODULES = (public, account, participate, console)
@@ -16,10 +20,12 @@ for _module in MODULES:
     router.include_router(_module.router)
 
 
-def error_page(request: Request, status: int, message: str) -> Response:
-    """An error as a page in the visitor's language (the message itself is the service's)."""
+def error_page(request: Request, status: int, message: Any) -> Response:
+    """An error as a page in the visitor's language: ``message`` (an exception, a
+    :class:`~palmares.core.Message` or an English text) is translated (:func:`.i18n.say`)."""
     seen = viewer(request, request.app.state.db)
-    return render(request, seen, "error.html", status=status, status_code=status, message=message)
+    told = say(message, seen.lang)
+    return render(request, seen, "error.html", status=status, status_code=status, message=told)
 
 
 def install(app: FastAPI) -> None:
@@ -28,7 +34,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(CsrfFailed)
     async def _csrf(request: Request, _: CsrfFailed) -> Response:
         return error_page(
-            request, 403, "This form has expired or was not sent from this site: reload the page."
+            request,
+            403,
+            Message("This form has expired or was not sent from this site: reload the page."),
         )
 
     @app.exception_handler(LoginRequired)

@@ -24,7 +24,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from palmares.campaigns import is_staff, session_of
 from palmares.store import User
 from palmares.web.deps import DB
-from palmares.web.pages.i18n import DEFAULT, LANGUAGES, translator
+from palmares.web.pages.i18n import DEFAULT, LANGUAGES, labeller, translator
+from palmares.web.pages.text import language_of, markdown, paragraphs
 
 HERE = Path(__file__).resolve().parent
 SESSION_COOKIE = "palmares_session"
@@ -36,6 +37,8 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+# authored texts: the rules as sanitised Markdown, a description's paragraphs, its language
+_env.globals.update(markdown=markdown, paragraphs=paragraphs, language_of=language_of)
 
 
 class CsrfFailed(Exception):
@@ -124,6 +127,7 @@ def render(
         lang=seen.lang,
         languages=LANGUAGES,
         _=translator(seen.lang),
+        label=labeller(seen.lang),
         viewer=seen,
         user=seen.user,
         csrf=seen.csrf,

@@ -22,7 +22,7 @@ from palmares.campaigns.invitations import server_signup_mode, signup_mode
 from palmares.campaigns.spec import RegistrationStatus, SignupMode
 from palmares.campaigns.throttle import Throttled
 from palmares.campaigns.tokens import UnknownToken, issue_token, list_tokens, revoke_token
-from palmares.core import InputError
+from palmares.core import InputError, Message
 from palmares.store import CampaignTask, Registration, System, Team, User
 from palmares.web.deps import DB, SettingsDep, client_address
 from palmares.web.errors import NotFound
@@ -36,6 +36,7 @@ from palmares.web.pages._base import (
     redirect,
     render,
 )
+from palmares.web.pages.i18n import problem, say
 
 router = APIRouter()
 #: a challenge named in the sign-up page's address (``/signup?challenge=…``)
@@ -69,14 +70,14 @@ def login(
     except Throttled as exc:
         page = render(
             request, seen, "login.html", status=429, next=local_path(next), name=name,
-            error=str(exc), signup=settings.signup,
+            error=say(exc, seen.lang), signup=settings.signup,
         )  # fmt: skip
         page.headers["Retry-After"] = str(exc.retry_after_s)
         return page
     except Forbidden as exc:
         return render(
             request, seen, "login.html", status=401, next=local_path(next), name=name,
-            error=str(exc), signup=settings.signup,
+            error=say(exc, seen.lang), signup=settings.signup,
         )  # fmt: skip
     return _signed_in(seen, settings, made, local_path(next))
 
@@ -114,7 +115,9 @@ def _signup_mode(db: DB, settings: SettingsDep, challenge: str | None) -> Signup
             try:
                 return signup_mode(session, challenge)
             except InputError:
-                raise NotFound(f"no challenge {challenge!r}") from None
+                raise NotFound(
+                    Message("no challenge {challenge}", challenge=repr(challenge))
+                ) from None
         return server_signup_mode(session)
 
 
@@ -143,7 +146,7 @@ def signup(
 ) -> Response:
     mode = _signup_mode(db, settings, challenge or None)
     if mode is SignupMode.CLOSED:
-        raise Forbidden("accounts are created by the organisers on this server")
+        raise Forbidden(Message("accounts are created by the organisers on this server"))
     again = {"open": True, "mode": mode, "challenge": challenge, "name": name, "team": team,
              "invitation": invitation}  # fmt: skip
     try:
@@ -155,14 +158,14 @@ def signup(
     except InputError as exc:
         return render(
             request, seen, "signup.html", status=400, **again,
-            errors={exc.field or "": exc.problem}, error=exc.problem,
+            errors={exc.field or "": problem(exc, seen.lang)}, error=problem(exc, seen.lang),
         )  # fmt: skip
     except Throttled as exc:  # nothing was written
         page = render(request, seen, "signup.html", status=429, **again, errors={},
-                      error=str(exc))  # fmt: skip
+                      error=say(exc, seen.lang))  # fmt: skip
         page.headers["Retry-After"] = str(exc.retry_after_s)
         return page
-    return _signed_in(seen, settings, made, "/")  # signed in at once
+    return _signed_in(seen, settings, made, "/?welcome=1")  # signed in at once; what next
 
 
 @router.get("/team", response_class=HTMLResponse)
@@ -177,14 +180,15 @@ def _team(
     with db() as s:
         team = s.get(Team, user.team_id) if user.team_id is not None else None
         if team is None:
-            raise Forbidden("you are in no team")
+            raise Forbidden(Message("you are in no team"))
         members = s.scalars(select(User).where(User.team_id == team.id).order_by(User.name)).all()
         systems = s.scalars(select(System).where(System.team_id == team.id).order_by(System.id))
         systems_shown = systems.all()
-    errors = {} if error is None else {error.field or "": error.problem}
+    told = None if error is None else problem(error, seen.lang)
+    errors = {} if error is None else {error.field or "": told}
     return render(
         request, seen, "team.html", status=status, team=team, members=members,
-        systems=systems_shown, errors=errors, error=None if error is None else error.problem,
+        systems=systems_shown, errors=errors, error=told,
     )  # fmt: skip
 
 
@@ -211,7 +215,7 @@ def add_system(
     }
     try:
         if not name.strip() or len(name.strip()) > 100:
-            raise InputError("a system's name has 1 to 100 characters", field="name")
+            raise InputError(Message("a system's name has 1 to 100 characters"), field="name")
         create_system(db, token, name.strip(), description.strip(), card)
     except InputError as exc:
         return _team(request, seen, db, status=400, error=exc)
@@ -285,5 +289,5 @@ def revoke(
     try:
         revoke_token(db, user, token_id)
     except UnknownToken as exc:
-        return _tokens(request, seen, db, status=404, error=exc.problem)
+        return _tokens(request, seen, db, status=404, error=problem(exc, seen.lang))
     return redirect(seen, "/account/tokens?revoked=" + str(token_id))

@@ -34,11 +34,12 @@ from palmares.campaigns import (
 )
 from palmares.campaigns.invitations import MAX_COUNT, invitation_counts
 from palmares.campaigns.operations import KEEP
-from palmares.core import InputError
+from palmares.core import InputError, Message
 from palmares.store import Campaign, CampaignTask, Challenge, Job, Phase, Submission, Team, User
 from palmares.web.deps import DB, SettingsDep
 from palmares.web.errors import NotFound
 from palmares.web.pages._base import Protected, Viewer, ViewerDep, redirect, render
+from palmares.web.pages.i18n import Shown, problem, say, shown
 from palmares.web.routers._params import Id, PageNo
 
 router = APIRouter()
@@ -53,7 +54,7 @@ NOTICES = ("created", "phase", "rescored", "published", "approved", "refused", "
 def _staff(request: Request, seen: Viewer) -> User:
     user, _ = seen.require(request)
     if not seen.staff:
-        raise Forbidden("the console is for organisers, administrators and auditors")
+        raise Forbidden(Message("the console is for organisers, administrators and auditors"))
     return user
 
 
@@ -76,7 +77,7 @@ def _console(
     seen: Viewer,
     db: DB,
     status: int = 200,
-    error: InputError | None = None,
+    error: Shown | str | None = None,
     text: str = "",
     name: str = "campaign.yaml",
 ) -> HTMLResponse:
@@ -98,7 +99,7 @@ def _console(
             for c, title in rows
         ]
     excerpt = None
-    if error is not None and error.line is not None and error.file == name:
+    if isinstance(error, Shown) and error.line is not None and error.file == name:
         lines = text.splitlines()
         if 0 < error.line <= len(lines):
             excerpt = lines[error.line - 1]
@@ -129,16 +130,19 @@ def post_campaign(
             name = Path(file.filename).name or name
             raw = file.file.read(MAX_YAML_BYTES + 1)
             if len(raw) > MAX_YAML_BYTES:
-                raise InputError("a campaign file has at most 1 MB", field="file")
+                raise InputError(Message("a campaign file has at most 1 MB"), field="file")
             try:
                 text = raw.decode("utf-8-sig")
             except UnicodeDecodeError:
-                raise InputError("not valid UTF-8 text", field="file") from None
+                raise InputError(Message("not valid UTF-8 text"), field="file") from None
         if not text.strip():
-            raise InputError("paste the campaign's YAML or choose its file", field="yaml_text")
+            raise InputError(
+                Message("paste the campaign's YAML or choose its file"), field="yaml_text"
+            )
         campaign_id = create_campaign_from_text(db, text, settings.tasks_dir, user.name, name)
     except InputError as exc:
-        return _console(request, seen, db, status=400, error=exc, text=text, name=name)
+        told = shown(exc, seen.lang)
+        return _console(request, seen, db, status=400, error=told, text=text, name=name)
     return redirect(seen, f"/console/campaigns/{campaign_id}?done=created")
 
 
@@ -171,7 +175,7 @@ def _campaign(
     with db() as s:
         campaign = s.get(Campaign, campaign_id)
         if campaign is None:
-            raise NotFound(f"no campaign {campaign_id}")
+            raise NotFound(Message("no campaign {campaign}", campaign=campaign_id))
         challenge = s.get(Challenge, campaign.challenge_id)
         phases = s.scalars(
             select(Phase).where(Phase.campaign_id == campaign_id).order_by(Phase.starts_at)
@@ -254,7 +258,11 @@ def post_phase(
     with db() as s:
         phase = s.get(Phase, phase_id)
         if phase is None or phase.campaign_id != campaign_id:
-            raise NotFound(f"no phase {phase_id} in campaign {campaign_id}")
+            raise NotFound(
+                Message(
+                    "no phase {phase} in campaign {campaign}", phase=phase_id, campaign=campaign_id
+                )
+            )
     try:
         update_phase(
             db, phase_id, quota_per_day=quota_per_day, quota_total=quota_total,
@@ -263,10 +271,10 @@ def post_phase(
             ladder_step=ladder_step if feedback == "ladder" else KEEP,
         )  # fmt: skip
     except InputError as exc:
-        shown = {"phase": phase_id, "field": exc.field, "problem": exc.problem}
-        shown |= {"quota_per_day": quota_per_day, "quota_total": quota_total}
-        shown["ladder_step"] = ladder_step
-        return _campaign(request, seen, db, campaign_id, status=400, phase_error=shown)
+        told = {"phase": phase_id, "field": exc.field, "problem": problem(exc, seen.lang)}
+        told |= {"quota_per_day": quota_per_day, "quota_total": quota_total}
+        told["ladder_step"] = ladder_step
+        return _campaign(request, seen, db, campaign_id, status=400, phase_error=told)
     return redirect(seen, f"/console/campaigns/{campaign_id}?done=phase")
 
 
@@ -283,13 +291,15 @@ def post_registration_decision(
     user = _organiser(request, seen)
     with db() as s:
         if s.get(Campaign, campaign_id) is None:
-            raise NotFound(f"no campaign {campaign_id}")
+            raise NotFound(Message("no campaign {campaign}", campaign=campaign_id))
     if decision not in ("approve", "refuse"):
-        return _campaign(request, seen, db, campaign_id, status=400, error="approve or refuse")
+        return _campaign(
+            request, seen, db, campaign_id, status=400, error=say("approve or refuse", seen.lang)
+        )
     try:
         decide_registration(db, campaign_id, team, decision == "approve", actor=user.name)
     except InputError as exc:
-        return _campaign(request, seen, db, campaign_id, status=400, error=exc.problem)
+        return _campaign(request, seen, db, campaign_id, status=400, error=problem(exc, seen.lang))
     done = "approved" if decision == "approve" else "refused"
     return redirect(seen, f"/console/campaigns/{campaign_id}?done={done}")
 
@@ -311,18 +321,20 @@ def post_snapshot(
                 CampaignTask.campaign_id == campaign_id, CampaignTask.task_id == task
             )
         )
-    problem = None
+    told = None
     if entry is None:
-        problem = f"no task {task!r} in this campaign"
+        told = say(Message("no task {task} in this campaign", task=repr(task)), seen.lang)
     elif not reason.strip():
-        problem = "give the reason for this snapshot (it is published with it)"
+        told = say(
+            Message("give the reason for this snapshot (it is published with it)"), seen.lang
+        )
     else:
         try:
             publish(db, campaign_id, phase, task, reason.strip(), actor=user.name)
         except Forbidden as exc:  # no such phase, or it has not ended
-            return _campaign(request, seen, db, campaign_id, status=409, error=str(exc))
-    if problem is not None:
-        return _campaign(request, seen, db, campaign_id, status=400, error=problem)
+            return _campaign(request, seen, db, campaign_id, status=409, error=say(exc, seen.lang))
+    if told is not None:
+        return _campaign(request, seen, db, campaign_id, status=400, error=told)
     return redirect(seen, f"/console/campaigns/{campaign_id}?done=published")
 
 
@@ -336,11 +348,11 @@ def post_rescore(submission_id: str, request: Request, seen: Protected, db: DB) 
             .where(Submission.id == submission_id)
         )
     if campaign_id is None:
-        raise NotFound(f"no submission {submission_id}")
+        raise NotFound(Message("no submission {submission}", submission=submission_id))
     try:
         rescore(db, submission_id, actor=user.name)
     except Forbidden as exc:  # a worker holds the job under a live lease
-        return _campaign(request, seen, db, campaign_id, status=409, error=str(exc))
+        return _campaign(request, seen, db, campaign_id, status=409, error=say(exc, seen.lang))
     return redirect(seen, f"/console/campaigns/{campaign_id}?done=rescored")
 
 
@@ -363,13 +375,13 @@ def _invitations(
     *,
     status: int = 200,
     codes: list[str] | None = None,
-    error: InputError | None = None,
+    error: Shown | str | None = None,
     notice: str | None = None,
 ) -> HTMLResponse:
     with db() as s:
         challenge = s.get(Challenge, challenge_id)
         if challenge is None:
-            raise NotFound(f"no challenge {challenge_id!r}")
+            raise NotFound(Message("no challenge {challenge}", challenge=repr(challenge_id)))
         counts = invitation_counts(s, challenge_id)
         campaigns = s.scalars(
             select(Campaign).where(Campaign.challenge_id == challenge_id).order_by(Campaign.id)
@@ -395,12 +407,18 @@ def post_invitations(
         try:
             number = int(count)
         except ValueError:
-            raise InputError("the number of codes is a whole number", field="count") from None
+            raise InputError(
+                Message("the number of codes is a whole number"), field="count"
+            ) from None
         codes = create_invitations(db, challenge_id, number, actor=user.name)
     except InputError as exc:
         if exc.field == "challenge":
-            raise NotFound(f"no challenge {challenge_id!r}") from None
-        return _invitations(request, seen, db, challenge_id, status=400, error=exc)
+            raise NotFound(
+                Message("no challenge {challenge}", challenge=repr(challenge_id))
+            ) from None
+        return _invitations(
+            request, seen, db, challenge_id, status=400, error=shown(exc, seen.lang)
+        )
     response = _invitations(request, seen, db, challenge_id, codes=codes)
     response.headers["Cache-Control"] = "no-store"  # the codes are shown once
     return response
@@ -419,8 +437,12 @@ def post_signup_mode(
         set_signup_mode(db, challenge_id, signup, actor=user.name)
     except InputError as exc:
         if exc.field == "challenge":
-            raise NotFound(f"no challenge {challenge_id!r}") from None
-        return _invitations(request, seen, db, challenge_id, status=400, error=exc)
+            raise NotFound(
+                Message("no challenge {challenge}", challenge=repr(challenge_id))
+            ) from None
+        return _invitations(
+            request, seen, db, challenge_id, status=400, error=shown(exc, seen.lang)
+        )
     return redirect(seen, f"/console/challenges/{challenge_id}/invitations?done=signup")
 
 

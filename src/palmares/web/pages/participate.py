@@ -26,7 +26,7 @@ from palmares.campaigns import (
 )
 from palmares.campaigns.invitations import admitted
 from palmares.campaigns.worker import failure_reason
-from palmares.core import InputError
+from palmares.core import InputError, Message
 from palmares.core.protocols import MultipleChoiceSpec
 from palmares.engine.protocols import MultipleChoice, protocol_for
 from palmares.metrics import metric_registry
@@ -45,6 +45,7 @@ from palmares.tasks import Task, load_task
 from palmares.web.deps import DB, ArtifactsDep, SettingsDep
 from palmares.web.errors import NotFound
 from palmares.web.pages._base import Protected, ViewerDep, redirect, render
+from palmares.web.pages.i18n import problem, say, shown
 from palmares.web.routers._params import Id, PageNo
 from palmares.web.uploads import receive
 from palmares.web.views import submission_view, visible_submission
@@ -66,7 +67,7 @@ def _registration(
     with db() as s:
         campaign = s.get(Campaign, campaign_id)
         if campaign is None:
-            raise NotFound(f"no campaign {campaign_id}")
+            raise NotFound(Message("no campaign {campaign}", campaign=campaign_id))
         registration = registration_status(s, campaign_id, user.team_id)
         mode = signup_mode(s, campaign.challenge_id)
         joined = user.team_id is not None and admitted(s, campaign.challenge_id, user.team_id)
@@ -91,8 +92,8 @@ def post_registration(
     try:
         register(db, token, campaign_id, accept_rules == "yes", invitation=invitation or None)
     except (InputError, Forbidden) as exc:
-        problem = exc.problem if isinstance(exc, InputError) else str(exc)
-        return _registration(campaign_id, request, seen, db, status=400, error=problem)
+        told = problem(exc, seen.lang) if isinstance(exc, InputError) else say(exc, seen.lang)
+        return _registration(campaign_id, request, seen, db, status=400, error=told)
     return redirect(seen, f"/campaigns/{campaign_id}")
 
 
@@ -108,7 +109,13 @@ def _submit_context(
             )
         )
         if campaign is None or entry is None:
-            raise NotFound(f"no task {task_id!r} in campaign {campaign_id}")
+            raise NotFound(
+                Message(
+                    "no task {task} in campaign {campaign}",
+                    task=repr(task_id),
+                    campaign=campaign_id,
+                )
+            )
         phase = next(
             (
                 p
@@ -189,7 +196,13 @@ def post_submit(
         context = _submit_context(db, campaign_id, task_id, user.team_id, datetime.now(UTC))
         form = {"kind": kind, "split": split, "system": system, "url": url, "model": model}
         return render(
-            request, seen, "submit.html", status=status, error=exc, form=form, **context
+            request,
+            seen,
+            "submit.html",
+            status=status,
+            error=shown(exc, seen.lang),
+            form=form,
+            **context,
         )  # the key is never echoed back
     return redirect(seen, f"/submissions/{sid}")
 

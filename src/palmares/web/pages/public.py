@@ -38,7 +38,7 @@ from palmares.campaigns.leaderboard import (
 from palmares.campaigns.samples import csv_text, guide, sample_submission
 from palmares.campaigns.samples import jsonl as sample_jsonl
 from palmares.campaigns.verdicts import Direction
-from palmares.core import InputError
+from palmares.core import InputError, Message
 from palmares.store import Campaign, CampaignTask, Challenge, Phase, Submission
 from palmares.tasks import load_task
 from palmares.web.deps import DB, ArtifactsDep
@@ -72,7 +72,15 @@ def home(request: Request, db: DB, seen: ViewerDep) -> HTMLResponse:
             challenges.append(
                 {"id": challenge.id, "title": challenge.title, "campaigns": campaigns}
             )
-    return render(request, seen, "home.html", challenges=challenges)
+        welcome = None
+        if request.query_params.get("welcome") and seen.user is not None:
+            # just signed up: the next step is to register the team to a campaign still running
+            now = datetime.now(UTC)
+            running = select(Phase.campaign_id).where(Phase.ends_at > now)
+            welcome = s.scalars(
+                select(Campaign).where(Campaign.id.in_(running)).order_by(Campaign.id)
+            ).all()
+    return render(request, seen, "home.html", challenges=challenges, welcome=welcome)
 
 
 @router.get("/challenges/{challenge_id}", response_class=HTMLResponse)
@@ -84,7 +92,7 @@ def challenge_page(
     with db() as s:
         challenge = s.get(Challenge, challenge_id)
         if challenge is None:
-            raise NotFound(f"no challenge {challenge_id!r}")
+            raise NotFound(Message("no challenge {challenge}", challenge=repr(challenge_id)))
         campaigns = s.scalars(
             select(Campaign)
             .where(Campaign.challenge_id == challenge_id)
@@ -222,7 +230,7 @@ def campaign_page(campaign_id: Id, request: Request, db: DB, seen: ViewerDep) ->
     with db() as s:
         campaign = s.get(Campaign, campaign_id)
         if campaign is None:
-            raise NotFound(f"no campaign {campaign_id}")
+            raise NotFound(Message("no campaign {campaign}", campaign=campaign_id))
         challenge = s.get(Challenge, campaign.challenge_id)
         phases = [
             phase_view(p, now)
@@ -331,7 +339,13 @@ def task_page(
             )
         )
         if campaign is None or entry is None:
-            raise NotFound(f"no task {task_id!r} in campaign {campaign_id}")
+            raise NotFound(
+                Message(
+                    "no task {task} in campaign {campaign}",
+                    task=repr(task_id),
+                    campaign=campaign_id,
+                )
+            )
         kinds = s.scalars(
             select(Phase.kind).where(Phase.campaign_id == campaign_id).order_by(Phase.starts_at)
         ).all()
@@ -431,14 +445,24 @@ def leaderboard_page(
         ).all()
         row = next((p for p in phases if p.kind == phase), None)
         if campaign is None or row is None:
-            raise NotFound(f"no {phase} phase in campaign {campaign_id}")
+            raise NotFound(
+                Message(
+                    "no {phase} phase in campaign {campaign}", phase=phase, campaign=campaign_id
+                )
+            )
         known = s.scalar(
             select(CampaignTask.id).where(
                 CampaignTask.campaign_id == campaign_id, CampaignTask.task_id == task_id
             )
         )
         if known is None:
-            raise NotFound(f"no task {task_id!r} in campaign {campaign_id}")
+            raise NotFound(
+                Message(
+                    "no task {task} in campaign {campaign}",
+                    task=repr(task_id),
+                    campaign=campaign_id,
+                )
+            )
     ended = row.ends_at <= now
     private_open = seen.staff or ended
     withheld = public_board_withheld(row, now) and not seen.staff
