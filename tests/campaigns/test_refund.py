@@ -149,7 +149,10 @@ def test_a_file_problem_found_only_at_scoring_is_the_teams(
     assert error == f"{FILE_ERROR}line 3: prediction: expected a label, got a list"
     page = _run_page(app, "alice", sid)
     assert "Problème dans le fichier :" in page
-    assert "<code>line 3: prediction: expected a label, got a list</code>" in page
+    # a text no message template reads back is told as it is, marked English
+    assert (
+        '<span id="file-problem" lang="en">line 3: prediction: expected a label, got a list' in page
+    )
     assert str(artifacts.root) not in page
 
 

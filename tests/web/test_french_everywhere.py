@@ -21,7 +21,7 @@ from tests.web.test_page_access import PASSWORD, USERS, _pages
 from palmares.campaigns import log_in, set_password
 from palmares.core import InputError, Message
 from palmares.store import Campaign, Phase
-from palmares.web.pages.i18n import LABELS, catalogue, say
+from palmares.web.pages.i18n import LABELS, catalogue, say, say_stored
 from palmares.web.pages.text import markdown, paragraphs
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "palmares"
@@ -303,3 +303,39 @@ def test_rules_are_sanitised_markdown_and_descriptions_keep_paragraphs() -> None
     assert "<h3>Règles</h3>" in html and "<h1" not in html and "<li>un</li>" in html
     text = str(paragraphs("First line\nsecond line\n\nAnother <b>paragraph</b>"))
     assert text == "<p>First line<br>\nsecond line</p>\n<p>Another &lt;b&gt;paragraph&lt;/b&gt;</p>"
+
+
+def test_a_stored_english_problem_is_read_back_in_french() -> None:
+    """A failed run's file problem is stored as English text (the job's error): the run page
+    reads it back through the templates, or tells it as it is."""
+    stored = "line 3: id: duplicate id 'q1' (first seen on line 2)"
+    assert (
+        say_stored(stored, "fr")
+        == "ligne 3 : id : identifiant en double 'q1' (déjà vu à la ligne 2)"
+    )
+    assert say_stored(stored, "en") == stored
+    hinted = (
+        "missing predictions for 5 of 30 items: 'd0', 'd1' …; these ids are the dev split's: "
+        "choose « développement » (split=public)"
+    )
+    assert say_stored(hinted, "fr").startswith("il manque les prédictions de 5 items sur 30 : 'd0'")
+    assert "ceux de la partie « dev »" in say_stored(hinted, "fr")
+    unknown = "line 3: prediction: expected a label, got a list"  # no such template
+    assert say_stored(unknown, "fr") == unknown
+
+
+def test_the_datasheet_marks_an_english_description_and_translates_around_it(
+    tmp_path: Path,
+) -> None:
+    from tests.campaigns.conftest import open_campaign_file
+
+    from palmares.campaigns import create_campaign
+    from palmares.web import Settings, create_app
+
+    app = create_app(Settings(db=f"sqlite:///{tmp_path / 'd.db'}", artifacts=str(tmp_path / "a")))
+    create_campaign(app.state.db, open_campaign_file(tmp_path))
+    page = TestClient(app).get("/campaigns/1/tasks/avis-fr").text
+    assert '<div class="description" id="description" lang="en"><p>48 short French' in page
+    assert english_in(page, ALLOWED) == []  # the English description is marked, the rest French
+    english = TestClient(app).get("/campaigns/1/tasks/avis-fr?lang=en").text
+    assert '<div class="description" id="description"><p>48 short French' in english

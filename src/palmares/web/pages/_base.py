@@ -24,7 +24,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from palmares.campaigns import is_staff, session_of
 from palmares.store import User
 from palmares.web.deps import DB
-from palmares.web.pages.i18n import DEFAULT, LANGUAGES, labeller, translator
+from palmares.web.pages.i18n import DEFAULT, LANGUAGES, labeller, say_stored, translator
 from palmares.web.pages.text import language_of, markdown, paragraphs
 
 HERE = Path(__file__).resolve().parent
@@ -128,6 +128,7 @@ def render(
         languages=LANGUAGES,
         _=translator(seen.lang),
         label=labeller(seen.lang),
+        say_stored=lambda text: say_stored(text, seen.lang),
         viewer=seen,
         user=seen.user,
         csrf=seen.csrf,

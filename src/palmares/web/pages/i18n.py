@@ -17,6 +17,7 @@ never translate: their messages stay English.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -186,3 +187,84 @@ def labeller(lang: str) -> Callable[[str, Any], str]:
         return translate(LABELS[kind].get(text, text))
 
     return label
+
+
+#: the parameters of message templates that are data (ids, numbers, names, quoted values):
+#: read back as they are; any other parameter must itself read back through a template
+DATA_PARAMS = frozenset(
+    (
+        "id", "first", "line", "missing", "total", "shown", "file", "mb", "size", "n", "limit",
+        "minutes", "max", "min", "width", "code", "position", "fields", "header", "column",
+        "name", "task", "campaign", "split", "kind", "phase", "detail", "choose", "challenge",
+        "token", "existing", "team", "modes", "format", "named", "holds", "suffix", "submission",
+        "pair", "scores",
+    )
+)  # fmt: skip
+
+
+#: parameters of a known shape: a hint that follows a problem, literal JSON shapes
+_SHAPES = {"hint": r"(?:; .*)?", "shown": r".*?", "pair": r"\{.*\}", "scores": r"\{.*\}"}
+
+
+@cache
+def _patterns(lang: str) -> list[tuple[re.Pattern[str], str]]:
+    """The message templates of ``lang``'s catalogue as patterns that read a formatted English
+    text back into its parameters: the most specific (longest fixed text) first."""
+    found = []
+    for template, text in catalogue(lang, "messages").items():
+        pieces = re.split(r"{(\w+)}", template)
+        fixed = "".join(pieces[0::2])
+        regex = "".join(
+            re.escape(p)
+            if i % 2 == 0
+            else f"(?P<{p}>{_SHAPES.get(p, '.*' if p in DATA_PARAMS else '.*?')})"
+            for i, p in enumerate(pieces)
+        )
+        try:
+            found.append((len(fixed), re.compile(regex + r"\Z", re.DOTALL), text))
+        except re.error:  # a placeholder used twice: not read back
+            continue
+    found.sort(key=lambda entry: -entry[0])
+    return [(pattern, text) for _, pattern, text in found]
+
+
+def _read_back(text: str, lang: str, depth: int = 0) -> str | None:
+    """``text`` (English, formatted from a template) in ``lang``, or None when no template
+    reads it back whole."""
+    for pattern, translated in _patterns(lang):
+        match = pattern.match(text)
+        if match is None:
+            continue
+        params: dict[str, str] = {}
+        for key, value in match.groupdict().items():
+            told = None if depth > 3 else _read_back(value, lang, depth + 1)
+            if told is None and value and key not in DATA_PARAMS:
+                break  # a word of English that no template knows: not this template
+            params[key] = value if told is None else told
+        else:
+            try:
+                return translated.format(**params)
+            except (KeyError, IndexError, ValueError):
+                continue
+    return None
+
+
+_STORED_WHERE = re.compile(r"line (\d+): (?:([\w.\[\]-]+): )?(.*)\Z", re.DOTALL)
+
+
+def say_stored(text: str | None, lang: str) -> str:
+    """An English message that was stored as text (a failed run's located file problem,
+    ``line 3: prediction: …``), in ``lang``: read back through the catalogue's templates; told
+    as it is when no template reads it."""
+    if not text or lang == MESSAGES_SOURCE:
+        return text or ""
+    where = _STORED_WHERE.match(text)
+    if where is None:
+        return _read_back(text, lang) or text
+    line, field, rest = where.groups()
+    problem = _read_back(rest, lang)
+    if problem is None:
+        return text  # told as it is, English whole (the page marks it lang="en")
+    colon = " : " if lang == "fr" else ": "
+    parts = (f"{translator(lang)('ligne')} {line}", field or "", problem)
+    return colon.join(p for p in parts if p)
