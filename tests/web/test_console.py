@@ -305,7 +305,7 @@ def test_rescore_waits_for_a_live_lease(tmp_path: Path) -> None:
     web, csrf = _signed_in(app, "olga")
     assert "notation en cours" in web.get("/console/campaigns/1").text
     res = web.post(f"/console/submissions/{sid}/rescore", data={"csrf": csrf})
-    assert res.status_code == 409 and "scoring this submission now" in res.text
+    assert res.status_code == 409 and "est en train de noter cette soumission" in res.text
     with database() as s:
         job = s.scalar(select(Job).where(Job.submission_id == sid))
         assert job is not None and job.status == "running"

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from palmares.campaigns.audit import record
 from palmares.campaigns.service import Forbidden, create_campaign
 from palmares.campaigns.spec import CampaignSpec
-from palmares.core import InputError
+from palmares.core import InputError, Message
 from palmares.store import CampaignTask, Job, Phase, ScoreRecord, Submission, User
 from palmares.store.models import ScoreEvidence
 from palmares.tasks._yaml import Loc, _line_of, read_yaml, validate_model
@@ -30,7 +30,7 @@ VISIBILITY = ("public", "hidden")
 def require_organiser(user: User | None) -> User:
     """The user, if they may act on campaigns; :class:`Forbidden` otherwise."""
     if user is None or user.role not in ORGANISERS:
-        raise Forbidden("only an organiser or an administrator may do this")
+        raise Forbidden(Message("only an organiser or an administrator may do this"))
     return user
 
 
@@ -105,9 +105,11 @@ def _limit(value: int | str | None, field: str) -> int | None:
     try:
         number = int(value)
     except ValueError:
-        raise InputError("a quota is a whole number (or empty: no limit)", field=field) from None
+        raise InputError(
+            Message("a quota is a whole number (or empty: no limit)"), field=field
+        ) from None
     if number < 0:
-        raise InputError("a quota cannot be negative", field=field)
+        raise InputError(Message("a quota cannot be negative"), field=field)
     return number
 
 
@@ -118,9 +120,11 @@ def _step(value: float | str | None, field: str) -> float | None:
     try:
         number = float(value)
     except ValueError:
-        raise InputError("the Ladder's step is a number (or empty: no step)", field=field) from None
+        raise InputError(
+            Message("the Ladder's step is a number (or empty: no step)"), field=field
+        ) from None
     if not number > 0 or number == float("inf"):
-        raise InputError("the Ladder's step is a positive number", field=field)
+        raise InputError(Message("the Ladder's step is a positive number"), field=field)
     return number
 
 
@@ -150,14 +154,19 @@ def update_phase(
     keep_step = isinstance(ladder_step, str) and ladder_step == KEEP
     step = None if keep_step else _step(ladder_step, "ladder_step")
     if feedback not in FEEDBACK:
-        raise InputError(f"feedback is one of {', '.join(FEEDBACK)}", field="feedback")
+        raise InputError(
+            Message("feedback is one of {values}", values=", ".join(FEEDBACK)), field="feedback"
+        )
     if leaderboard not in VISIBILITY:
-        raise InputError(f"the leaderboard is one of {', '.join(VISIBILITY)}", field="leaderboard")
+        raise InputError(
+            Message("the leaderboard is one of {values}", values=", ".join(VISIBILITY)),
+            field="leaderboard",
+        )
     now = now or datetime.now(UTC)
     with db.begin() as session:
         phase = session.scalar(select(Phase).where(Phase.id == phase_id).with_for_update())
         if phase is None:
-            raise InputError(f"no phase {phase_id}", field="phase")
+            raise InputError(Message("no phase {phase}", phase=phase_id), field="phase")
         before = _settings(phase)
         phase.quota_per_day, phase.quota_total = per_day, total
         phase.feedback, phase.leaderboard = feedback, leaderboard
@@ -197,9 +206,14 @@ def rescore(
         )
         submission = session.get(Submission, submission_id)
         if job is None or submission is None:
-            raise InputError(f"no submission {submission_id!r}", field="submission")
+            raise InputError(
+                Message("no submission {submission}", submission=repr(submission_id)),
+                field="submission",
+            )
         if job.status == "running" and job.lease_until is not None and job.lease_until > now:
-            raise Forbidden("a worker is scoring this submission now: rescore it once it is done")
+            raise Forbidden(
+                Message("a worker is scoring this submission now: rescore it once it is done")
+            )
         entry = session.get(CampaignTask, submission.campaign_task_id)
         previous = job.status
         session.execute(delete(ScoreRecord).where(ScoreRecord.submission_id == submission_id))

@@ -119,7 +119,12 @@ def decide_registration(
         )
         if row is None:
             raise InputError(
-                f"team {team!r} has not registered to campaign {campaign_id}", field="team"
+                Message(
+                    "team {team} has not registered to campaign {campaign}",
+                    team=repr(team),
+                    campaign=campaign_id,
+                ),
+                field="team",
             )
         before = row.status
         row.status = decided

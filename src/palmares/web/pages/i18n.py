@@ -197,7 +197,7 @@ DATA_PARAMS = frozenset(
         "minutes", "max", "min", "width", "code", "position", "fields", "header", "column",
         "name", "task", "campaign", "split", "kind", "phase", "detail", "choose", "challenge",
         "token", "existing", "team", "modes", "format", "named", "holds", "suffix", "submission",
-        "pair", "scores",
+        "pair", "scores", "values",
     )
 )  # fmt: skip
 
