@@ -188,12 +188,12 @@ def test_a_file_of_the_other_splits_ids_is_told_so(
     to_hidden = refusal(dev, "hidden")
     assert to_hidden.startswith("missing predictions for 20 of 40 items")
     assert to_hidden.endswith(
-        "; these ids are the dev split's: choose « développement » (split=public)"
+        "; these ids are the dev split's: choose “development” (split=public)"
     )
     to_public = refusal(test, "public")
     assert to_public.startswith("unknown id 'calcul-0021'")
     assert to_public.endswith(
-        "; these ids are the test split's: choose « test caché » (split=hidden)"
+        "; these ids are the test split's: choose “hidden test” (split=hidden)"
     )
     # a test file short of one line is this split's, not dev's (though it holds dev's 20 ids)
     short = _file(tmp_path, "short.jsonl", range(1, 40))

@@ -316,7 +316,7 @@ def test_a_stored_english_problem_is_read_back_in_french() -> None:
     assert say_stored(stored, "en") == stored
     hinted = (
         "missing predictions for 5 of 30 items: 'd0', 'd1' …; these ids are the dev split's: "
-        "choose « développement » (split=public)"
+        "choose “development” (split=public)"
     )
     assert say_stored(hinted, "fr").startswith("il manque les prédictions de 5 items sur 30 : 'd0'")
     assert "ceux de la partie « dev »" in say_stored(hinted, "fr")

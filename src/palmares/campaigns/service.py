@@ -354,8 +354,8 @@ def submit_predictions(
 
 #: how a participant picks each split on the submit page (and the API's ``split``)
 SPLIT_CHOICE = {
-    "public": "« développement » (split=public)",
-    "hidden": "« test caché » (split=hidden)",
+    "public": Message("“development” (split=public)"),
+    "hidden": Message("“hidden test” (split=hidden)"),
 }
 
 

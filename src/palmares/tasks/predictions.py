@@ -60,7 +60,7 @@ class OtherSplit:
     ``ids`` is called only when a file's ids do not match, to say whether they are these."""
 
     name: str
-    choose: str
+    choose: str | Message
     ids: Callable[[], Collection[str]]
 
 
