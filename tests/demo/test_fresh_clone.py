@@ -27,7 +27,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 CACHE = Path.home() / ".cache" / "palmares" / "demo-test-responses.sqlite3"
-SEEDS = {"automne-2026": 6_146_243_120_357_821_507, "printemps-2027": 4_922_815_367_144_203_011}
+SEEDS = {
+    "printemps-2026": 7_311_590_028_472_119_853,
+    "automne-2026": 6_146_243_120_357_821_507,
+    "printemps-2027": 4_922_815_367_144_203_011,
+}
 
 
 def _free_port() -> int:
@@ -76,9 +80,9 @@ def test_make_demo_on_a_fresh_clone() -> None:
                 except OSError:
                     time.sleep(1)
             assert status == 200 and "Grand défi IA générative en français" in page
-            status, board = _get(f"{home}campaigns/2/tasks/culture-fr/leaderboard?phase=dev")
+            status, board = _get(f"{home}campaigns/3/tasks/culture-fr/leaderboard?phase=dev")
             assert status == 200 and "Gemma 3 270M · 0-shot" in board and "Hasard" in board
-            status, api = _get(f"{home}api/campaigns/2/tasks/culture-fr/leaderboard?phase=dev")
+            status, api = _get(f"{home}api/campaigns/3/tasks/culture-fr/leaderboard?phase=dev")
             assert status == 200 and len(json.loads(api)["rows"]) == 5
         finally:
             os.killpg(make.pid, signal.SIGTERM)  # make and the demo it started

@@ -190,9 +190,12 @@ def build_demo(
     ``data_dir`` (a local copy of the public data), the open campaign adds real-data tasks."""
     now = now or datetime.now(UTC)
     folder = folder.resolve()  # a relative folder (make demo's runs/demo) means the same here
-    plans = [
+    plans = [  # two closed campaigns (progress on their anchor items is public), one open
+        _Campaign("printemps-2026", "Campagne de printemps 2026 (close)",
+                  now - timedelta(days=120), now - timedelta(days=80)),
         _Campaign("automne-2026", "Campagne d'automne 2026 (close)",
-                  now - timedelta(days=60), now - timedelta(days=20)),
+                  now - timedelta(days=60), now - timedelta(days=20),
+                  anchors_from="printemps-2026"),
         _Campaign("printemps-2027", "Campagne de printemps 2027 (ouverte)",
                   now - timedelta(days=2), now + timedelta(days=30),
                   anchors_from="automne-2026"),
@@ -223,7 +226,7 @@ def build_demo(
     with opened_cache(cache) as answers:
         for plan in plans:
             calcul = _calcul_task(folder / "tasks", plan.slug, seeds[plan.slug])
-            extra = real if plan.anchors_from else []  # the open campaign only
+            extra = real if plan.end > now else []  # the open campaign only
             campaign_id = create_campaign(
                 db, _campaign_yaml(folder, plan, calcul, extra), now=plan.start, actor="demo"
             )
