@@ -38,7 +38,7 @@ from palmares.campaigns import (
     submit_predictions,
     update_phase,
 )
-from palmares.campaigns.leaderboard import board_view, leaderboard
+from palmares.campaigns.leaderboard import leaderboard, shown_board
 from palmares.campaigns.scoring import public_positions
 from palmares.campaigns.spec import PhaseSpec
 from palmares.store import AuditEvent, Phase, ScoreRecord
@@ -257,16 +257,16 @@ def test_ladder_policy_what_each_viewer_sees(db_url: str, tmp_path: Path) -> Non
     assert all(decisions[x]["variant"] == "parameter-free" for x in decisions)
     assert events[2]["ladder"] == {"accepted": True, "released": shown, "best": best}
     now = datetime.now(UTC)
-    staff_rows, ladder = board_view(db, 1, TASK, phase, "public", now, staff=True)
-    assert ladder is False
-    staff = {r["team"]: r for r in staff_rows}
+    board = shown_board(db, 1, TASK, phase, "public", now, staff=True)
+    assert board.ladder is False
+    staff = {r["team"]: r for r in board.rows}
     assert staff["team-alice"]["submission"] == worse  # the latest, exact
     assert staff["team-alice"]["ladder"] == {"submission": best, "released": shown}
     private = leaderboard(db, 1, TASK, "dev", "private")
     assert {r["submission"] for r in private} >= {worse}  # unaffected: latest submissions
     later = phase.ends_at + timedelta(minutes=1)
-    ended, ladder = board_view(db, 1, TASK, phase, "public", later, staff=False)
-    assert ladder is False and {r["submission"] for r in ended} >= {worse}
+    ended = shown_board(db, 1, TASK, phase, "public", later, staff=False)
+    assert ended.ladder is False and {r["submission"] for r in ended.rows} >= {worse}
 
 
 def test_phase_spec_takes_a_ladder_step_with_ladder_feedback_only() -> None:

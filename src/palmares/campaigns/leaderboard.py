@@ -249,20 +249,6 @@ def _direction_of(rows: list[dict[str, Any]]) -> Direction:
     return direction(rows[0]["metric"]) if rows else Direction()
 
 
-def board_view(
-    db: sessionmaker[Session],
-    campaign_id: int,
-    task_id: str,
-    phase: Phase,
-    part: Literal["public", "private"],
-    now: datetime,
-    staff: bool,
-) -> tuple[list[dict[str, Any]], bool]:
-    """:func:`shown_board`'s rows, and whether they are the Ladder's released scores."""
-    board = shown_board(db, campaign_id, task_id, phase, part, now, staff)
-    return board.rows, board.ladder
-
-
 def higher_is_better(metric: str) -> bool:
     """The direction of a metric named as in results (``ndcg@10``, ``f1[average=macro]``)."""
     name = metric.split("@")[0].split("[")[0]

@@ -411,11 +411,7 @@ def post_invitations(
                 Message("the number of codes is a whole number"), field="count"
             ) from None
         codes = create_invitations(db, challenge_id, number, actor=user.name)
-    except InputError as exc:
-        if exc.field == "challenge":
-            raise NotFound(
-                Message("no challenge {challenge}", challenge=repr(challenge_id))
-            ) from None
+    except InputError as exc:  # no such challenge: the page itself answers 404
         return _invitations(
             request, seen, db, challenge_id, status=400, error=shown(exc, seen.lang)
         )
@@ -435,11 +431,7 @@ def post_signup_mode(
     user = _organiser(request, seen)
     try:
         set_signup_mode(db, challenge_id, signup, actor=user.name)
-    except InputError as exc:
-        if exc.field == "challenge":
-            raise NotFound(
-                Message("no challenge {challenge}", challenge=repr(challenge_id))
-            ) from None
+    except InputError as exc:  # no such challenge: the page itself answers 404
         return _invitations(
             request, seen, db, challenge_id, status=400, error=shown(exc, seen.lang)
         )
