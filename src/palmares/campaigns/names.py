@@ -3,7 +3,7 @@
 A name is shown on public boards, so it must read as what it is: no control characters, no
 bidirectional overrides or invisible characters (a trailing U+200B, or U+202E turning
 "Premier choix" around), NFC-normalised, and distinct from every other name under a
-confusable-insensitive comparison — :func:`name_key`, which follows the skeleton of Unicode
+confusable-insensitive comparison — :func:`name_keys`, which follow the skeleton of Unicode
 TR39 (UTS #39, section 4): remove default-ignorable characters, NFKC + casefold, map each
 character to one representative of its confusable class. The classes are those of Unicode's
 ``confusables.txt`` (as shipped by the ``confusable-homoglyphs`` package, single characters),
@@ -63,9 +63,7 @@ def clean_text(value: str, field: str, *, multiline: bool = False, max_length: i
     the first character that may not be there (its code point: it may be invisible)."""
     text = unicodedata.normalize("NFC", value).strip()
     for i, char in enumerate(text):
-        if multiline and char in "\n\t":
-            continue
-        if multiline and char == "\r":
+        if multiline and char in "\n\r\t":
             continue
         why = _problem(char)
         if why is not None:
@@ -120,11 +118,6 @@ def keyed(name: str) -> dict[str, str]:
     """The columns of a named row: its name and both keys (``Team(**keyed(name))``)."""
     folded, cased = name_keys(name)
     return {"name": name, "name_key": folded, "name_key_cased": cased}
-
-
-def name_key(name: str) -> str:
-    """The first of :func:`name_keys` (tests and messages)."""
-    return name_keys(name)[0]
 
 
 def _skeleton(text: str) -> str:
