@@ -248,13 +248,12 @@ def add_user(
         team_id = None
         if team is not None:
             row = session.scalar(select(Team).where(Team.name == team))
-            if row is None:  # joining a team takes its exact name; a look-alike is refused
-                if look_alike(session, Team, team) is not None:
-                    raise InputError(
-                        f"team {look_alike(session, Team, team)!r} looks like {team!r}: "
-                        "give its exact name",
-                        field="team",
-                    )
+            twin = None if row is not None else look_alike(session, Team, team)
+            if twin is not None:  # joining a team takes its exact name; a look-alike is refused
+                raise InputError(
+                    f"team {twin!r} looks like {team!r}: give its exact name", field="team"
+                )
+            if row is None:
                 row = Team(**keyed(team))
                 session.add(row)
                 session.flush()
