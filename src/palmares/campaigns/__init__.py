@@ -31,7 +31,6 @@ from palmares.campaigns.participation import (
     create_system,
     decide_registration,
     register,
-    registration_status,
     registrations,
     task_data,
 )
@@ -47,6 +46,7 @@ from palmares.campaigns.service import (
     is_registered,
     is_staff,
     load_campaign_spec,
+    registration_status,
     submit_endpoint,
     submit_model_file,
     submit_predictions,

@@ -21,7 +21,13 @@ from palmares.campaigns.names import (
     look_alike,
     unique_names,
 )
-from palmares.campaigns.service import Forbidden, authenticate, is_staff, require_participant
+from palmares.campaigns.service import (
+    Forbidden,
+    authenticate,
+    is_staff,
+    registration_status,
+    require_participant,
+)
 from palmares.campaigns.spec import RegistrationStatus, SignupMode
 from palmares.core import InputError, Message
 from palmares.store import Campaign, CampaignTask, Registration, System, Team, User
@@ -79,20 +85,6 @@ def register(
             payload["invitation"] = used
         record(session, user.name, "campaign.register", payload, now)
         return status
-
-
-def registration_status(
-    session: Session, campaign_id: int, team_id: int | None
-) -> RegistrationStatus | None:
-    """The team's registration to the campaign (approved, pending, refused), or None."""
-    if team_id is None:
-        return None
-    status = session.scalar(
-        select(Registration.status).where(
-            Registration.campaign_id == campaign_id, Registration.team_id == team_id
-        )
-    )
-    return None if status is None else RegistrationStatus(status)
 
 
 def decide_registration(

@@ -298,6 +298,20 @@ def require_participant(user: User, doing: str) -> int:
     return user.team_id
 
 
+def registration_status(
+    session: Session, campaign_id: int, team_id: int | None
+) -> RegistrationStatus | None:
+    """The team's registration to the campaign (approved, pending, refused), or None."""
+    if team_id is None:
+        return None
+    status = session.scalar(
+        select(Registration.status).where(
+            Registration.campaign_id == campaign_id, Registration.team_id == team_id
+        )
+    )
+    return None if status is None else RegistrationStatus(status)
+
+
 def is_registered(session: Session, campaign_id: int, team_id: int | None) -> bool:
     """Has the team registered to the campaign (accepting its rules)?"""
     return team_id is not None and (
@@ -439,11 +453,7 @@ def _submitter(
     with db() as session:
         user = authenticate(session, token)
         phase, entry = _open_phase(session, campaign_id, task_id, now)
-        registration = session.scalar(
-            select(Registration.status).where(
-                Registration.campaign_id == campaign_id, Registration.team_id == user.team_id
-            )
-        )
+        registration = registration_status(session, campaign_id, user.team_id)
     require_participant(user, "submits")
     if kind not in phase.accepts:
         raise Forbidden(
