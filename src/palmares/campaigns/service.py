@@ -313,15 +313,8 @@ def registration_status(
 
 
 def is_registered(session: Session, campaign_id: int, team_id: int | None) -> bool:
-    """Has the team registered to the campaign (accepting its rules)?"""
-    return team_id is not None and (
-        session.scalar(
-            select(Registration.id).where(
-                Registration.campaign_id == campaign_id, Registration.team_id == team_id
-            )
-        )
-        is not None
-    )
+    """Has the team registered to the campaign (accepting its rules), whatever its status?"""
+    return registration_status(session, campaign_id, team_id) is not None
 
 
 def submit_predictions(
